@@ -1,0 +1,89 @@
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { PrismaClient } from "./generated/prisma/client";
+import { databaseTarget, type DatabaseTarget } from "./env";
+
+/** Columns that must never leave the server by accident: reading them takes an explicit `omit: { x: false }`. */
+const OMIT_SECRET_COLUMNS = {
+  user: { passwordHash: true },
+  secret: { ciphertext: true, iv: true, authTag: true },
+  apiKey: { hashedKey: true },
+  invitation: { tokenHash: true },
+} as const;
+
+export function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory) {
+  return new PrismaClient({ adapter, omit: OMIT_SECRET_COLUMNS });
+}
+
+export type Db = ReturnType<typeof createPrismaClient>;
+type TransactionCallback = Extract<Parameters<Db["$transaction"]>[0], (...args: never[]) => unknown>;
+/** A transaction handle; domain functions accept `Db | Tx` so they compose into transactions. */
+export type Tx = Parameters<TransactionCallback>[0];
+export type DbOrTx = Db | Tx;
+
+export interface DatabaseHandle {
+  db: Db;
+  target: DatabaseTarget;
+  /** The PGlite instance when embedded (tests and the migration tool need it); undefined on PostgreSQL. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.kind === "postgres") {
+    const adapter = new PrismaPg({ connectionString: target.url, max: 10 });
+    const db = createPrismaClient(adapter);
+    return { db, target, close: () => db.$disconnect() };
+  }
+  // PGlite's own mkdir is not recursive.
+  fs.mkdirSync(path.dirname(target.dataDir), { recursive: true });
+  const pglite = new PGlite(target.dataDir);
+  await pglite.waitReady;
+  const db = createPrismaClient(new PrismaPGlite(pglite));
+  return {
+    db,
+    target,
+    pglite,
+    close: async () => {
+      await db.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+/**
+ * Exactly one handle per process, kept on globalThis: Next.js may evaluate this module more than once (route
+ * handlers, server components and instrumentation live in separate layers), and two PGlite instances on one data
+ * folder would corrupt it.
+ */
+const globalForDb = globalThis as unknown as { switchboardDb?: Promise<DatabaseHandle> };
+
+export function getDatabase(): Promise<DatabaseHandle> {
+  globalForDb.switchboardDb ??= openDatabase(databaseTarget());
+  return globalForDb.switchboardDb;
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getDatabase()).db;
+}
+
+export async function closeDatabase(): Promise<void> {
+  const pending = globalForDb.switchboardDb;
+  globalForDb.switchboardDb = undefined;
+  if (pending) await (await pending).close();
+}
+
+/** Runs `fn` in a transaction, joining the caller's when `db` already is one. */
+export async function inTransaction<T>(db: DbOrTx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if ("$transaction" in db) return db.$transaction(fn);
+  return fn(db);
+}
+
+/** Tests: make route handlers (which call getDb) use a test database. Never called by the application. */
+export function overrideDatabaseForTests(db: Db, target: DatabaseTarget): void {
+  globalForDb.switchboardDb = Promise.resolve({ db, target, close: async () => {} });
+}

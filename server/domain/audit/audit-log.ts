@@ -1,0 +1,122 @@
+import type { Db, DbOrTx, Tx } from "@/server/db";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { canonicalJson, sha256Hex } from "../canonical";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export type AuditActorType = "USER" | "API_KEY" | "AGENT" | "SYSTEM";
+
+export interface AuditEntry {
+  orgId: string;
+  action: string;
+  actorType: AuditActorType;
+  actorId?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  /** Never put secrets or deleted content here: the audit log is forever. */
+  data?: Prisma.InputJsonValue;
+}
+
+interface ChainedFields {
+  orgId: string;
+  seq: number;
+  action: string;
+  actorType: string;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  data: unknown;
+  createdAt: Date;
+  prevHash: string;
+}
+
+export function auditHash(fields: ChainedFields): string {
+  const { prevHash, ...rest } = fields;
+  return sha256Hex(prevHash + canonicalJson({ ...rest, createdAt: rest.createdAt.toISOString() }));
+}
+
+function isRootClient(db: DbOrTx): db is Db {
+  return "$transaction" in db;
+}
+
+/**
+ * Appends one event to the org's hash chain. Pass the transaction that makes the change being audited, so the
+ * change and its audit row commit together. A per-org advisory lock serialises appends: without it two
+ * concurrent writers would read the same previous hash and fork the chain.
+ */
+export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
+  if (isRootClient(db)) {
+    await db.$transaction((tx) => appendInTransaction(tx, entry));
+    return;
+  }
+  await appendInTransaction(db, entry);
+}
+
+async function appendInTransaction(tx: Tx, entry: AuditEntry): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"audit:" + entry.orgId}))`;
+  const last = await tx.auditEvent.findFirst({
+    where: { orgId: entry.orgId },
+    orderBy: { seq: "desc" },
+    select: { seq: true, hash: true },
+  });
+  // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
+  const createdAt = new Date();
+  const fields = {
+    orgId: entry.orgId,
+    seq: (last?.seq ?? 0) + 1,
+    action: entry.action,
+    actorType: entry.actorType,
+    actorId: entry.actorId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    data: entry.data ?? {},
+    createdAt,
+    prevHash: last?.hash ?? GENESIS_HASH,
+  } satisfies ChainedFields;
+  await tx.auditEvent.create({
+    data: {
+      ...fields,
+      data: entry.data ?? {},
+      hash: auditHash(fields),
+    },
+  });
+}
+
+export type ChainVerification =
+  | { ok: true; events: number }
+  | { ok: false; events: number; brokenAt: { id: string; orgId: string; seq: number; problem: string } };
+
+/** Recomputes every org's chain from the genesis hash; reports the first event whose hash or link is wrong. */
+export async function verifyAuditChain(db: DbOrTx, orgId?: string): Promise<ChainVerification> {
+  const orgs = orgId ? [{ id: orgId }] : await db.org.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  let events = 0;
+  for (const org of orgs) {
+    let prevHash = GENESIS_HASH;
+    let expectedSeq = 1;
+    let cursor: number | undefined;
+    for (;;) {
+      const page = await db.auditEvent.findMany({
+        where: { orgId: org.id, ...(cursor !== undefined ? { seq: { gt: cursor } } : {}) },
+        orderBy: { seq: "asc" },
+        take: 1000,
+      });
+      if (page.length === 0) break;
+      for (const event of page) {
+        events += 1;
+        const broken = (problem: string): ChainVerification => ({
+          ok: false,
+          events,
+          brokenAt: { id: event.id, orgId: event.orgId, seq: event.seq, problem },
+        });
+        if (event.seq !== expectedSeq) return broken(`expected seq ${expectedSeq}, found ${event.seq} (an event was removed)`);
+        if (event.prevHash !== prevHash) return broken("prevHash does not match the previous event's hash");
+        const recomputed = auditHash({ ...event, data: event.data });
+        if (recomputed !== event.hash) return broken("content does not match its hash (the row was modified)");
+        prevHash = event.hash;
+        expectedSeq += 1;
+      }
+      cursor = page[page.length - 1]?.seq;
+    }
+  }
+  return { ok: true, events };
+}

@@ -1,0 +1,128 @@
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The only reader of process.env. Everything else imports `env` (or the helpers below).
+ *
+ * Embedded default: no DATABASE_URL → PGlite under SWITCHBOARD_DATA_DIR (./data), and the runtime secrets are
+ * generated into that folder on first start. Production (NODE_ENV=production with a PostgreSQL URL) requires the
+ * secrets to be set and refuses to start without them.
+ */
+const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(3000)),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded database)")
+      .optional(),
+  ),
+  DATABASE_URL_TEST: z.preprocess(emptyToUndefined, z.string().default("postgresql://postgres@127.0.0.1:5432/test")),
+  SWITCHBOARD_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./data")),
+  NEXTAUTH_URL: optionalString,
+  NEXTAUTH_SECRET: optionalString,
+  SWITCHBOARD_ENCRYPTION_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "SWITCHBOARD_ENCRYPTION_KEY must be 64 hex characters (32 bytes): openssl rand -hex 32")
+      .optional(),
+  ),
+  OIDC_ISSUER: optionalString,
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_NAME: z.preprocess(emptyToUndefined, z.string().default("Single sign-on")),
+  SWITCHBOARD_INIT_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
+  SWITCHBOARD_INIT_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  SWITCHBOARD_INIT_API_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^sb_[A-Za-z0-9_-]{20,200}$/, "SWITCHBOARD_INIT_API_KEY must look like sb_ followed by at least 20 letters, digits, _ or -").optional(),
+  ),
+  /** Run the in-process worker inside the web server (always on for the embedded database). */
+  SWITCHBOARD_IN_PROCESS_WORKER: z.preprocess(emptyToUndefined, z.enum(["0", "1"]).optional()),
+  SWITCHBOARD_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["debug", "info", "warn", "error"]).default("info")),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+function parseEnv(): Env {
+  const parsed = EnvSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Switchboard cannot start: invalid environment\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export const env: Env = parseEnv();
+
+export type DatabaseTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dataDir: string };
+
+export function databaseTarget(): DatabaseTarget {
+  if (env.DATABASE_URL) return { kind: "postgres", url: env.DATABASE_URL };
+  return { kind: "pglite", dataDir: path.resolve(env.SWITCHBOARD_DATA_DIR, "pglite") };
+}
+
+export function isProductionDeployment(): boolean {
+  return env.NODE_ENV === "production" && Boolean(env.DATABASE_URL);
+}
+
+export interface RuntimeSecrets {
+  nextAuthSecret: string;
+  encryptionKey: Buffer;
+}
+
+let cachedSecrets: RuntimeSecrets | undefined;
+
+/**
+ * NEXTAUTH_SECRET and the Secret encryption key. On the embedded default they are generated once into
+ * ./data/secrets.json (mode 0600) so a newcomer needs no configuration; in production they must come from env.
+ */
+export function runtimeSecrets(): RuntimeSecrets {
+  if (cachedSecrets) return cachedSecrets;
+  let nextAuthSecret = env.NEXTAUTH_SECRET;
+  let encryptionKeyHex = env.SWITCHBOARD_ENCRYPTION_KEY;
+  if (!nextAuthSecret || !encryptionKeyHex) {
+    if (isProductionDeployment()) {
+      const missing = [!nextAuthSecret && "NEXTAUTH_SECRET", !encryptionKeyHex && "SWITCHBOARD_ENCRYPTION_KEY"].filter(Boolean);
+      throw new Error(
+        `Switchboard refuses to start in production without ${missing.join(" and ")}. ` +
+          "Generate them with `openssl rand -hex 32` and set them in the environment.",
+      );
+    }
+    const file = path.resolve(env.SWITCHBOARD_DATA_DIR, "secrets.json");
+    const stored = readGeneratedSecrets(file);
+    nextAuthSecret ??= stored.nextAuthSecret;
+    encryptionKeyHex ??= stored.encryptionKey;
+  }
+  cachedSecrets = { nextAuthSecret, encryptionKey: Buffer.from(encryptionKeyHex, "hex") };
+  return cachedSecrets;
+}
+
+const GeneratedSecrets = z.object({ nextAuthSecret: z.string().min(32), encryptionKey: z.string().regex(/^[0-9a-f]{64}$/) });
+
+function readGeneratedSecrets(file: string): z.infer<typeof GeneratedSecrets> {
+  if (fs.existsSync(file)) {
+    const parsed = GeneratedSecrets.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+    if (parsed.success) return parsed.data;
+    throw new Error(`${file} is damaged; delete it to generate new secrets (existing sessions and Secrets become unreadable).`);
+  }
+  const generated = {
+    nextAuthSecret: crypto.randomBytes(32).toString("hex"),
+    encryptionKey: crypto.randomBytes(32).toString("hex"),
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // "wx" makes concurrent first starts agree: whoever loses the race reads the winner's file.
+  try {
+    fs.writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600, flag: "wx" });
+    return generated;
+  } catch {
+    return GeneratedSecrets.parse(JSON.parse(fs.readFileSync(file, "utf8")));
+  }
+}

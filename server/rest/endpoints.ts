@@ -1,0 +1,166 @@
+import { z } from "zod";
+import { SCOPES } from "@/lib/scopes";
+import { RUN_STATUSES } from "../domain/runs/runs";
+import { defineEndpoint } from "./endpoint";
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const Timestamp = z.iso.datetime();
+
+export const MeResponse = z.object({
+  org: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+  principal: z.object({
+    kind: z.enum(["user", "apiKey"]),
+    id: z.string(),
+    scopes: z.array(z.string()),
+  }),
+});
+
+export const AgentResponse = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  description: z.string(),
+  status: z.enum(["active", "disabled", "archived"]),
+  version: z.number().int().nullable(),
+  model: z.string().nullable(),
+  createdAt: Timestamp,
+});
+
+export const RunStatusName = z.enum(RUN_STATUSES.map((s) => s.toLowerCase()) as [string, ...string[]]);
+
+export const RunResponse = z.object({
+  id: z.string(),
+  agent: z.string().meta({ description: "The agent's slug" }),
+  status: RunStatusName,
+  input: z.string(),
+  output: z.string().nullable(),
+  error: z.string().nullable(),
+  steps: z.array(
+    z.object({
+      seq: z.number().int(),
+      type: z.string(),
+      name: z.string(),
+      status: z.string(),
+      startedAt: Timestamp,
+      endedAt: Timestamp.nullable(),
+    }),
+  ),
+  usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() }),
+  createdAt: Timestamp,
+});
+
+export const ListRunsQuery = z.object({
+  status: RunStatusName.optional(),
+  agent: z.string().max(100).optional().meta({ description: "Agent slug" }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(100).optional(),
+});
+
+export const ApiKeyResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp.nullable(),
+  expiresAt: Timestamp.nullable(),
+  revokedAt: Timestamp.nullable(),
+});
+
+export const CreateApiKeyBody = z.object({
+  name: z.string().trim().min(1, "Give the key a name.").max(100),
+  scopes: z.array(z.enum(SCOPES)).min(1, "Choose at least one scope."),
+  expiresAt: z.iso.datetime().optional(),
+});
+
+export const endpoints = {
+  health: defineEndpoint({
+    method: "GET",
+    path: "/api/health",
+    summary: "Liveness and database reachability",
+    tag: "System",
+    auth: null,
+    response: z.object({ status: z.enum(["ok", "degraded"]), database: z.enum(["embedded", "postgresql"]), checks: z.record(z.string(), z.string()) }),
+  }),
+  openapi: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/openapi.json",
+    summary: "This OpenAPI document",
+    tag: "System",
+    auth: null,
+    response: z.record(z.string(), z.unknown()),
+  }),
+  me: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/me",
+    summary: "The organisation and principal behind the API key",
+    tag: "Identity",
+    auth: "any",
+    response: MeResponse,
+  }),
+  getAgent: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/agents/{id}",
+    summary: "An agent by id or slug",
+    tag: "Agents",
+    auth: "agents:read",
+    params: IdParams,
+    response: AgentResponse,
+  }),
+  listRuns: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/runs",
+    summary: "Runs, newest first",
+    tag: "Runs",
+    auth: "runs:read",
+    query: ListRunsQuery,
+    response: z.object({ items: z.array(RunResponse.omit({ steps: true })), nextCursor: z.string().nullable() }),
+  }),
+  getRun: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/runs/{id}",
+    summary: "A run with its steps and usage",
+    tag: "Runs",
+    auth: "runs:read",
+    params: IdParams,
+    response: RunResponse,
+  }),
+  listApiKeys: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/api-keys",
+    summary: "API keys of the organisation (never the keys themselves)",
+    tag: "Identity",
+    auth: "apikeys:manage",
+    response: z.object({ items: z.array(ApiKeyResponse) }),
+  }),
+  createApiKey: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/api-keys",
+    summary: "Create an API key; the key is in the response once and never again",
+    tag: "Identity",
+    auth: "apikeys:manage",
+    body: CreateApiKeyBody,
+    response: ApiKeyResponse.extend({ key: z.string() }),
+    successStatus: 201,
+  }),
+  getApiKey: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/api-keys/{id}",
+    summary: "One API key's metadata",
+    tag: "Identity",
+    auth: "apikeys:manage",
+    params: IdParams,
+    response: ApiKeyResponse,
+  }),
+  revokeApiKey: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/api-keys/{id}/revoke",
+    summary: "Revoke an API key; it stops working at once",
+    tag: "Identity",
+    auth: "apikeys:manage",
+    params: IdParams,
+    response: ApiKeyResponse,
+  }),
+};
+
+export type EndpointName = keyof typeof endpoints;

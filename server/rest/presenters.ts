@@ -1,0 +1,63 @@
+import type { z } from "zod";
+import type { getAgent } from "../domain/agents/agents";
+import type { getApiKey } from "../domain/identity/api-keys";
+import type { getRun, listRuns } from "../domain/runs/runs";
+import type { AgentResponse, ApiKeyResponse, RunResponse } from "./endpoints";
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+export const microsToUsd = (micros: number) => micros / 1_000_000;
+
+export function presentAgent(agent: Awaited<ReturnType<typeof getAgent>>): z.input<typeof AgentResponse> {
+  return {
+    id: agent.id,
+    slug: agent.slug,
+    name: agent.name,
+    description: agent.description,
+    status: agent.status.toLowerCase() as "active" | "disabled" | "archived",
+    version: agent.currentVersion?.version ?? null,
+    model: agent.currentVersion?.modelConfig.name ?? null,
+    createdAt: agent.createdAt.toISOString(),
+  };
+}
+
+type RunSummary = Awaited<ReturnType<typeof listRuns>>["items"][number];
+
+export function presentRunSummary(run: RunSummary): Omit<z.input<typeof RunResponse>, "steps"> {
+  return {
+    id: run.id,
+    agent: run.agent.slug,
+    status: run.status.toLowerCase(),
+    input: run.input,
+    output: run.output,
+    error: run.error,
+    usage: { inputTokens: run.inputTokens, outputTokens: run.outputTokens, costUsd: microsToUsd(run.costMicros) },
+    createdAt: run.createdAt.toISOString(),
+  };
+}
+
+export function presentRun(run: Awaited<ReturnType<typeof getRun>>): z.input<typeof RunResponse> {
+  return {
+    ...presentRunSummary(run),
+    steps: run.events.map((event) => ({
+      seq: event.seq,
+      type: event.type.toLowerCase(),
+      name: event.name,
+      status: event.status.toLowerCase(),
+      startedAt: event.startedAt.toISOString(),
+      endedAt: iso(event.endedAt),
+    })),
+  };
+}
+
+export function presentApiKey(key: Awaited<ReturnType<typeof getApiKey>>): z.input<typeof ApiKeyResponse> {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    createdAt: key.createdAt.toISOString(),
+    lastUsedAt: iso(key.lastUsedAt),
+    expiresAt: iso(key.expiresAt),
+    revokedAt: iso(key.revokedAt),
+  };
+}

@@ -1,0 +1,63 @@
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { afterAll, beforeAll, describe } from "vitest";
+import { createPrismaClient, type Db } from "../db";
+import { env } from "../env";
+
+export const TEST_DATABASES = ["pglite", "postgresql"] as const;
+export type TestDatabaseKind = (typeof TEST_DATABASES)[number];
+
+const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
+
+export function migrationSql(): string[] {
+  return fs
+    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
+}
+
+export interface TestDatabase {
+  kind: TestDatabaseKind;
+  db: Db;
+  close(): Promise<void>;
+}
+
+/**
+ * A real database for an integration test file. PGlite: a fresh in-memory instance with the migrations applied.
+ * PostgreSQL: DATABASE_URL_TEST, migrated once by the global setup; tests isolate themselves by creating their own
+ * organisations, exactly as tenants are isolated in production.
+ */
+export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
+  if (kind === "pglite") {
+    const pglite = new PGlite();
+    for (const sql of migrationSql()) await pglite.exec(sql);
+    const db = createPrismaClient(new PrismaPGlite(pglite));
+    return { kind, db, close: async () => { await db.$disconnect(); await pglite.close(); } };
+  }
+  const db = createPrismaClient(new PrismaPg({ connectionString: env.DATABASE_URL_TEST, max: 4 }));
+  return { kind, db, close: () => db.$disconnect() };
+}
+
+/** Runs the same suite on the embedded database and on PostgreSQL. */
+export function describeOnEachDatabase(title: string, suite: (getDb: () => Db, kind: TestDatabaseKind) => void): void {
+  for (const kind of TEST_DATABASES) {
+    describe(`${title} [${kind}]`, () => {
+      let handle: TestDatabase | undefined;
+      beforeAll(async () => {
+        handle = await openTestDatabase(kind);
+      }, 60_000);
+      afterAll(async () => {
+        await handle?.close();
+      });
+      suite(() => {
+        if (!handle) throw new Error("test database not open yet");
+        return handle.db;
+      }, kind);
+    });
+  }
+}

@@ -1,0 +1,6 @@
+import { ListAuditInput, listAuditEvents } from "../../domain/audit/audit-query";
+import { createTRPCRouter, scopedProcedure } from "../init";
+
+export const auditRouter = createTRPCRouter({
+  list: scopedProcedure("audit:read").input(ListAuditInput).query(({ ctx, input }) => listAuditEvents(ctx.db, ctx.principal, input)),
+});

@@ -16,7 +16,8 @@ function makeQueryClient() {
         staleTime: 10_000,
         retry: (failureCount, error) => {
           // A 4xx will not fix itself by asking again.
-          if (error instanceof TRPCClientError && typeof error.data?.httpStatus === "number" && error.data.httpStatus < 500) return false;
+          const status = error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+          if (status !== undefined && status < 500) return false;
           return failureCount < 2;
         },
       },

@@ -61,7 +61,7 @@ export function authOptions(): NextAuthOptions {
             return user ? { id: user.id, email: user.email, name: user.name } : null;
           } catch (error) {
             // next-auth passes a thrown message through as `error`; only domain messages are safe to show.
-            if (error instanceof DomainError) throw new Error(error.message);
+            if (error instanceof DomainError) throw new Error(error.message, { cause: error });
             throw error;
           }
         },

@@ -77,9 +77,17 @@ export async function closeDatabase(): Promise<void> {
   if (pending) await (await pending).close();
 }
 
+/**
+ * True for the root client, false for a transaction handle. Prisma 7 transaction handles also have `$transaction`
+ * (nested transactions via savepoints, which PGlite's adapter does not support), so test for `$disconnect`.
+ */
+export function isRootClient(db: DbOrTx): db is Db {
+  return "$disconnect" in db;
+}
+
 /** Runs `fn` in a transaction, joining the caller's when `db` already is one. */
 export async function inTransaction<T>(db: DbOrTx, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  if ("$transaction" in db) return db.$transaction(fn);
+  if (isRootClient(db)) return db.$transaction(fn);
   return fn(db);
 }
 

@@ -24,6 +24,7 @@ import {
 import { formatRelative } from "@/lib/format";
 import { SCOPES, type Scope } from "@/lib/scopes";
 import { fieldErrorsOf, messageOf, useTRPC } from "@/lib/trpc";
+import { formText } from "@/lib/forms";
 
 const DEFAULT_SCOPES: readonly Scope[] = ["runs:read", "runs:write", "agents:read"];
 
@@ -57,7 +58,7 @@ export function ApiKeysAdmin() {
   function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create.mutate({ name: String(form.get("name") ?? ""), scopes: form.getAll("scopes").map(String) as Scope[] });
+    create.mutate({ name: formText(form, "name"), scopes: form.getAll("scopes").map(String) as Scope[] });
   }
 
   function close() {
@@ -81,7 +82,7 @@ export function ApiKeysAdmin() {
       ) : keys.data.length === 0 ? (
         <EmptyState title="No API keys" description="Create one to start runs and read traces from your own systems." />
       ) : (
-        <Table caption="API keys">
+        <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="API keys">
           <THead>
             <TR><TH>Name</TH><TH>Key</TH><TH>Scopes</TH><TH>Last used</TH><TH>Status</TH><TH><span className="sr-only">Actions</span></TH></TR>
           </THead>

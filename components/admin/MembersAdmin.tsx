@@ -24,6 +24,7 @@ import {
 import { formatRelative } from "@/lib/format";
 import { ROLE_LABELS, ROLES, type RoleName } from "@/lib/scopes";
 import { fieldErrorsOf, messageOf, useTRPC } from "@/lib/trpc";
+import { formText } from "@/lib/forms";
 
 export function MembersAdmin() {
   const trpc = useTRPC();
@@ -64,7 +65,7 @@ export function MembersAdmin() {
   function onInvite(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    invite.mutate({ email: String(form.get("email") ?? ""), role: String(form.get("role")) as RoleName });
+    invite.mutate({ email: formText(form, "email"), role: formText(form, "role") as RoleName });
   }
 
   function closeInvite() {
@@ -91,7 +92,7 @@ export function MembersAdmin() {
         <p role="alert" className="text-sm text-danger-700">{messageOf(members.error)}</p>
       ) : (
         <>
-          <Table caption="Members">
+          <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Members">
             <THead>
               <TR><TH>Member</TH><TH>Role</TH><TH>Joined</TH><TH><span className="sr-only">Actions</span></TH></TR>
             </THead>
@@ -140,7 +141,7 @@ export function MembersAdmin() {
           {members.data.invitations.length > 0 ? (
             <div>
               <h2 className="mb-2 text-sm font-semibold text-gray-950">Pending invitations</h2>
-              <Table caption="Pending invitations">
+              <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Pending invitations">
                 <THead><TR><TH>Email</TH><TH>Role</TH><TH>Expires</TH></TR></THead>
                 <TBody>
                   {members.data.invitations.map((inv) => (

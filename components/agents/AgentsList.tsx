@@ -22,7 +22,7 @@ export function AgentsList() {
           description="Creating and editing agents is not available in this version yet. Agents will be listed here with their model and current version."
         />
       ) : (
-        <Table caption="Agents">
+        <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Agents">
           <THead>
             <TR><TH>Name</TH><TH>Slug</TH><TH>Model</TH><TH numeric>Version</TH><TH>Status</TH><TH>Updated</TH></TR>
           </THead>

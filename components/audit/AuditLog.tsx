@@ -18,7 +18,7 @@ export function AuditLog() {
       ) : events.data.items.length === 0 ? (
         <EmptyState icon={<IconAudit />} title="No events yet" />
       ) : (
-        <Table caption="Audit events">
+        <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Audit events">
           <THead>
             <TR><TH numeric>#</TH><TH>When</TH><TH>Action</TH><TH>Actor</TH><TH>Target</TH><TH>Details</TH></TR>
           </THead>
@@ -28,7 +28,7 @@ export function AuditLog() {
                 <TD numeric>{event.seq}</TD>
                 <TD muted>{formatDateTime(event.createdAt)}</TD>
                 <TD><Badge>{event.action}</Badge></TD>
-                <TD muted>{event.actorType.toLowerCase().replace("_", " ")}</TD>
+                <TD muted>{event.actorLabel}</TD>
                 <TD muted>{event.targetType ?? "—"}</TD>
                 <TD><code className="line-clamp-2 max-w-sm text-xs break-all text-fg-muted">{JSON.stringify(event.data)}</code></TD>
               </TR>

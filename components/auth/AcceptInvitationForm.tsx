@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { Button, Field, Input, Spinner } from "@/components/ui";
 import { ROLE_LABELS } from "@/lib/scopes";
 import { fieldErrorsOf, messageOf, useTRPC } from "@/lib/trpc";
+import { formText } from "@/lib/forms";
 
 export function AcceptInvitationForm({ token }: { token: string }) {
   const trpc = useTRPC();
@@ -36,13 +37,13 @@ export function AcceptInvitationForm({ token }: { token: string }) {
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const password = String(form.get("password") ?? "");
-    if (password !== String(form.get("confirm") ?? "")) {
+    const password = formText(form, "password");
+    if (password !== formText(form, "confirm")) {
       setMismatch(true);
       return;
     }
     setMismatch(false);
-    accept.mutate({ token, name: String(form.get("name") ?? ""), password });
+    accept.mutate({ token, name: formText(form, "name"), password });
   }
 
   return (

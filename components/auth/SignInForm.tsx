@@ -4,6 +4,7 @@ import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { Button, Field, Input } from "@/components/ui";
+import { formText } from "@/lib/forms";
 
 const GENERIC_FAILURE = "Email or password is incorrect.";
 
@@ -27,8 +28,8 @@ export function SignInForm({ oidc }: { oidc: { name: string } | null }) {
     setPending(true);
     setError(null);
     const result = await signIn("credentials", {
-      email: String(form.get("email") ?? ""),
-      password: String(form.get("password") ?? ""),
+      email: formText(form, "email"),
+      password: formText(form, "password"),
       redirect: false,
     });
     setPending(false);

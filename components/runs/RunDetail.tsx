@@ -40,7 +40,7 @@ export function RunDetail({ runId }: { runId: string }) {
           </dl>
         </CardBody>
       </Card>
-      <Table caption="Steps">
+      <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Steps">
         <THead>
           <TR><TH numeric>#</TH><TH>Type</TH><TH>Name</TH><TH>Status</TH><TH>Started</TH></TR>
         </THead>

@@ -24,7 +24,7 @@ export function RunsList() {
           description="Runs appear here as soon as an agent is started from the console or the REST API."
         />
       ) : (
-        <Table caption="Runs">
+        <Table containerClassName="rounded-lg border border-border bg-surface shadow-card" caption="Runs">
           <THead>
             <TR>
               <TH>Run</TH>

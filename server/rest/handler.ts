@@ -1,4 +1,4 @@
-import { z, ZodError } from "zod";
+import type { z, ZodError } from "zod";
 import { getDb, type Db } from "../db";
 import { DomainError, Forbidden, HTTP_STATUS_BY_CODE, InvalidInput, Unauthorized, type FieldErrors } from "../domain/errors";
 import { authenticateApiKey } from "../domain/identity/api-keys";

@@ -13,7 +13,7 @@ export default async function setup(): Promise<void> {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL at ${url} is not reachable (${(error as Error).message}). Start it, or set DATABASE_URL_TEST.`);
+    throw new Error(`PostgreSQL at ${url} is not reachable (${(error as Error).message}). Start it, or set DATABASE_URL_TEST.`, { cause: error });
   }
   try {
     await client.query("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");

@@ -1,4 +1,4 @@
-import type { Db, DbOrTx, Tx } from "@/server/db";
+import { isRootClient, type DbOrTx, type Tx } from "@/server/db";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { canonicalJson, sha256Hex } from "../canonical";
 
@@ -30,13 +30,20 @@ interface ChainedFields {
   prevHash: string;
 }
 
+/** Only the chained fields are hashed (picked explicitly, so a row's id or stored hash never feeds its own hash). */
 export function auditHash(fields: ChainedFields): string {
-  const { prevHash, ...rest } = fields;
-  return sha256Hex(prevHash + canonicalJson({ ...rest, createdAt: rest.createdAt.toISOString() }));
-}
-
-function isRootClient(db: DbOrTx): db is Db {
-  return "$transaction" in db;
+  const content = {
+    orgId: fields.orgId,
+    seq: fields.seq,
+    action: fields.action,
+    actorType: fields.actorType,
+    actorId: fields.actorId,
+    targetType: fields.targetType,
+    targetId: fields.targetId,
+    data: fields.data,
+    createdAt: fields.createdAt.toISOString(),
+  };
+  return sha256Hex(fields.prevHash + canonicalJson(content));
 }
 
 /**
@@ -110,7 +117,7 @@ export async function verifyAuditChain(db: DbOrTx, orgId?: string): Promise<Chai
         });
         if (event.seq !== expectedSeq) return broken(`expected seq ${expectedSeq}, found ${event.seq} (an event was removed)`);
         if (event.prevHash !== prevHash) return broken("prevHash does not match the previous event's hash");
-        const recomputed = auditHash({ ...event, data: event.data });
+        const recomputed = auditHash(event);
         if (recomputed !== event.hash) return broken("content does not match its hash (the row was modified)");
         prevHash = event.hash;
         expectedSeq += 1;

@@ -22,6 +22,16 @@ export async function listAuditEvents(db: DbOrTx, principal: Principal, input: L
     select: { id: true, seq: true, action: true, actorType: true, actorId: true, targetType: true, targetId: true, data: true, hash: true, createdAt: true },
   });
   const hasMore = rows.length > input.limit;
-  const items = hasMore ? rows.slice(0, input.limit) : rows;
+  const page = hasMore ? rows.slice(0, input.limit) : rows;
+  const idsOf = (type: string) => [...new Set(page.filter((r) => r.actorType === type && r.actorId).map((r) => r.actorId as string))];
+  const [users, keys] = await Promise.all([
+    db.user.findMany({ where: { id: { in: idsOf("USER") } }, select: { id: true, email: true } }),
+    db.apiKey.findMany({ where: { id: { in: idsOf("API_KEY") }, orgId: principal.orgId }, select: { id: true, name: true } }),
+  ]);
+  const labels = new Map<string, string>([...users.map((u) => [u.id, u.email] as const), ...keys.map((k) => [k.id, `API key “${k.name}”`] as const)]);
+  const items = page.map((row) => ({
+    ...row,
+    actorLabel: (row.actorId && labels.get(row.actorId)) ?? row.actorType.toLowerCase().replace("_", " "),
+  }));
   return { items, nextCursor: hasMore ? items[items.length - 1]?.seq : undefined };
 }

@@ -1,0 +1,37 @@
+import fs from "node:fs";
+import path from "node:path";
+
+export const STATE_DIR = path.resolve("test-results/e2e-state");
+export const STATE_FILE = path.join(STATE_DIR, "server.json");
+
+export interface DemoCredential {
+  role: string;
+  email: string;
+  password: string;
+}
+
+export interface ServerState {
+  pid: number;
+  dataDir: string;
+  credentials: DemoCredential[];
+}
+
+export function readServerState(): ServerState {
+  return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as ServerState;
+}
+
+export function credentialFor(role: string): DemoCredential {
+  const credential = readServerState().credentials.find((c) => c.role === role);
+  if (!credential) throw new Error(`npm start printed no ${role} credentials`);
+  return credential;
+}
+
+/** Parses the sign-in table `npm start` prints once when it creates the demo users. */
+export function parseCredentials(output: string): DemoCredential[] {
+  const credentials: DemoCredential[] = [];
+  for (const match of output.matchAll(/^\s+(OWNER|ADMIN|SUPERVISOR|MEMBER)\s+(\S+@\S+)\s+(\S+)\s*$/gm)) {
+    const [, role, email, password] = match;
+    if (role && email && password) credentials.push({ role, email, password });
+  }
+  return credentials;
+}

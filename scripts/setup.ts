@@ -1,0 +1,60 @@
+import { pathToFileURL } from "node:url";
+import { databaseTarget, env, runtimeSecrets } from "../server/env";
+import { openDatabase } from "../server/db";
+import { seed, type SeedReport } from "../server/domain/setup/seed";
+import { deployMigrations, describeTarget } from "./lib/schema-engine";
+
+/**
+ * Brings a database to a usable state: apply pending migrations, then seed the demo organisation (idempotent).
+ * Opens and closes the database itself, so on the embedded default the web server can own the data folder after.
+ */
+export async function runSetup(): Promise<SeedReport> {
+  runtimeSecrets();
+  const target = databaseTarget();
+  const deployed = await deployMigrations(target);
+  console.log(
+    deployed.applied.length > 0
+      ? `Applied ${deployed.applied.length} migration(s) to ${describeTarget(target)}`
+      : `Database is up to date (${describeTarget(target)})`,
+  );
+  const handle = await openDatabase(target);
+  try {
+    const report = await seed(handle.db, {
+      initAdmin:
+        env.SWITCHBOARD_INIT_ADMIN_EMAIL && env.SWITCHBOARD_INIT_ADMIN_PASSWORD
+          ? { email: env.SWITCHBOARD_INIT_ADMIN_EMAIL, password: env.SWITCHBOARD_INIT_ADMIN_PASSWORD }
+          : undefined,
+      initApiKey: env.SWITCHBOARD_INIT_API_KEY,
+    });
+    printReport(report);
+    return report;
+  } finally {
+    await handle.close();
+  }
+}
+
+function printReport(report: SeedReport): void {
+  if (report.initAdmin) console.log(`Admin ${report.initAdmin.email} ${report.initAdmin.created ? "created" : "already present"}`);
+  if (report.initApiKey) console.log(`Initial API key ${report.initApiKey.created ? "created" : "already present"}`);
+  if (report.createdCredentials.length === 0) return;
+  const lines = report.createdCredentials.map((c) => `  ${c.role.padEnd(10)} ${c.email.padEnd(24)} ${c.password}`);
+  console.log(
+    [
+      "",
+      "┌ Demo organisation created. Sign in with one of these (shown only this once; store them now):",
+      ...lines,
+      "└ Lost them? Delete ./data to start over, or invite yourself a new account from Admin → Members.",
+      "",
+    ].join("\n"),
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  runSetup().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

@@ -44,14 +44,15 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.string().regex(/^sb_[A-Za-z0-9_-]{20,200}$/, "SWITCHBOARD_INIT_API_KEY must look like sb_ followed by at least 20 letters, digits, _ or -").optional(),
   ),
-  /** Run the in-process worker inside the web server (always on for the embedded database). */
-  SWITCHBOARD_IN_PROCESS_WORKER: z.preprocess(emptyToUndefined, z.enum(["0", "1"]).optional()),
   SWITCHBOARD_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["debug", "info", "warn", "error"]).default("info")),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
 
 function parseEnv(): Env {
+  // Scripts (npm start, migrations, seed) see the same .env as Next.js does; real environment variables win.
+  const dotenv = path.resolve(".env");
+  if (fs.existsSync(dotenv)) process.loadEnvFile(dotenv);
   const parsed = EnvSchema.safeParse(process.env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`);

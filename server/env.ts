@@ -44,6 +44,8 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.string().regex(/^sb_[A-Za-z0-9_-]{20,200}$/, "SWITCHBOARD_INIT_API_KEY must look like sb_ followed by at least 20 letters, digits, _ or -").optional(),
   ),
+  /** Run a worker inside each web process. Always on for the embedded database; "0" turns it off on PostgreSQL. */
+  SWITCHBOARD_WEB_WORKER: z.preprocess(emptyToUndefined, z.enum(["0", "1"]).default("1")),
   SWITCHBOARD_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["debug", "info", "warn", "error"]).default("info")),
 });
 

@@ -1,8 +1,13 @@
 import type { z } from "zod";
 import type { getAgent } from "../domain/agents/agents";
 import type { getApiKey } from "../domain/identity/api-keys";
-import type { getRun, listRuns } from "../domain/runs/runs";
+import type { getRun, getRunTrace, listRuns } from "../domain/runs/runs";
 import type { AgentResponse, ApiKeyResponse, RunResponse } from "./endpoints";
+
+/** Step kinds as the REST API names them: MODEL_CALL → "model", TOOL_CALL → "tool", RUN_STARTED → "run_started". */
+export function stepType(type: string): string {
+  return type.endsWith("_CALL") ? type.slice(0, -"_CALL".length).toLowerCase() : type.toLowerCase();
+}
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export const microsToUsd = (micros: number) => micros / 1_000_000;
@@ -40,7 +45,7 @@ export function presentRun(run: Awaited<ReturnType<typeof getRun>>): z.input<typ
     ...presentRunSummary(run),
     steps: run.events.map((event) => ({
       seq: event.seq,
-      type: event.type.toLowerCase(),
+      type: stepType(event.type),
       name: event.name,
       status: event.status.toLowerCase(),
       startedAt: event.startedAt.toISOString(),
@@ -59,5 +64,23 @@ export function presentApiKey(key: Awaited<ReturnType<typeof getApiKey>>): z.inp
     lastUsedAt: iso(key.lastUsedAt),
     expiresAt: iso(key.expiresAt),
     revokedAt: iso(key.revokedAt),
+  };
+}
+
+type TraceEvent = Awaited<ReturnType<typeof getRunTrace>>[number];
+
+export function presentTraceEvent(event: TraceEvent) {
+  return {
+    seq: event.seq,
+    type: stepType(event.type),
+    name: event.name,
+    status: event.status.toLowerCase(),
+    payload: event.payload,
+    inputTokens: event.inputTokens,
+    outputTokens: event.outputTokens,
+    costUsd: microsToUsd(event.costMicros),
+    startedAt: event.startedAt.toISOString(),
+    endedAt: iso(event.endedAt),
+    durationMs: event.endedAt ? event.endedAt.getTime() - event.startedAt.getTime() : null,
   };
 }

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { DbOrTx } from "@/server/db";
-import { NotFound } from "../errors";
-import { requireScope, type Principal } from "../identity/principal";
+import { Conflict, InvalidInput, NotFound } from "../errors";
+import { appendAudit } from "../audit/audit-log";
+import { actorOf, requireScope, type Principal } from "../identity/principal";
+import { signalRunnable } from "./wakeup";
 
 export const RUN_STATUSES = [
   "QUEUED",
@@ -14,9 +16,14 @@ export const RUN_STATUSES = [
   "HALTED",
 ] as const;
 
+export const TERMINAL_STATUSES = ["SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] as const;
+
 export const ListRunsInput = z.object({
   status: z.enum(RUN_STATUSES).optional(),
   agentId: z.string().optional(),
+  onBehalfOfUserId: z.string().optional(),
+  createdAfter: z.coerce.date().optional(),
+  createdBefore: z.coerce.date().optional(),
   cursor: z.string().optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
@@ -44,7 +51,13 @@ const runSummarySelect = {
 export async function listRuns(db: DbOrTx, principal: Principal, input: ListRunsInput) {
   requireScope(principal, "runs:read");
   const rows = await db.run.findMany({
-    where: { orgId: principal.orgId, status: input.status, agentId: input.agentId },
+    where: {
+      orgId: principal.orgId,
+      status: input.status,
+      agentId: input.agentId,
+      onBehalfOfUserId: input.onBehalfOfUserId,
+      createdAt: { gte: input.createdAfter, lte: input.createdBefore },
+    },
     select: runSummarySelect,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
@@ -69,4 +82,107 @@ export async function getRun(db: DbOrTx, principal: Principal, id: string) {
   });
   if (!run) throw new NotFound("Run");
   return run;
+}
+
+export const CreateRunInput = z.object({
+  agent: z.string().trim().min(1, "Name the agent by slug or id.").max(100),
+  input: z.string().min(1, "Give the agent something to do.").max(100_000),
+  onBehalfOf: z.string().trim().toLowerCase().pipe(z.email("onBehalfOf must be a member's email address.")).optional(),
+});
+export type CreateRunInput = z.infer<typeof CreateRunInput>;
+
+/**
+ * Queues a run of the agent's current version, acting on behalf of a member of the org (the caller by default).
+ * The worker that claims it pins nothing new: the version is fixed here, so editing the agent never changes a run.
+ */
+export async function createRun(
+  db: DbOrTx,
+  principal: Principal,
+  input: CreateRunInput,
+  trigger: "CONSOLE" | "API" = principal.kind === "apiKey" ? "API" : "CONSOLE",
+) {
+  requireScope(principal, "runs:write");
+  const agent = await db.agent.findFirst({
+    where: { orgId: principal.orgId, OR: [{ slug: input.agent }, { id: input.agent }] },
+    select: { id: true, slug: true, status: true, currentVersionId: true },
+  });
+  if (!agent) throw new NotFound("Agent");
+  if (agent.status !== "ACTIVE") throw new Conflict(`Agent "${agent.slug}" is ${agent.status.toLowerCase()}; enable it to start runs.`);
+  if (!agent.currentVersionId) throw new Conflict(`Agent "${agent.slug}" has no saved version yet.`);
+
+  let onBehalfOfUserId = principal.userId;
+  if (input.onBehalfOf) {
+    const membership = await db.membership.findFirst({
+      where: { orgId: principal.orgId, revokedAt: null, user: { email: input.onBehalfOf, disabledAt: null } },
+      select: { userId: true },
+    });
+    if (!membership) throw new InvalidInput(`${input.onBehalfOf} is not an active member of this organisation.`, { onBehalfOf: ["Not an active member of this organisation."] });
+    // Acting for someone else is a supervisor's power: a member may only start runs for themselves.
+    if (membership.userId !== principal.userId) requireScope(principal, "approvals:decide");
+    onBehalfOfUserId = membership.userId;
+  }
+  if (!onBehalfOfUserId) throw new InvalidInput("This API key has no owner to act for; pass onBehalfOf.", { onBehalfOf: ["Required for this key."] });
+
+  const run = await db.run.create({
+    data: {
+      orgId: principal.orgId,
+      agentId: agent.id,
+      agentVersionId: agent.currentVersionId,
+      onBehalfOfUserId,
+      createdByUserId: principal.kind === "user" ? principal.userId : null,
+      apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
+      trigger,
+      input: input.input,
+    },
+    select: { id: true, status: true },
+  });
+  signalRunnable();
+  return run;
+}
+
+/**
+ * Cancels a run. A queued run ends at once; a running one is marked and its worker stops between steps (and
+ * aborts a waiting tool or model call) at its next heartbeat.
+ */
+export async function cancelRun(db: DbOrTx, principal: Principal, id: string) {
+  requireScope(principal, "runs:cancel");
+  const run = await db.run.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true, status: true, createdByUserId: true, onBehalfOfUserId: true } });
+  if (!run) throw new NotFound("Run");
+  if ((TERMINAL_STATUSES as readonly string[]).includes(run.status)) throw new Conflict(`This run already ended (${run.status.toLowerCase()}).`);
+  const queued = await db.run.updateMany({
+    where: { id, orgId: principal.orgId, status: "QUEUED" },
+    data: { status: "CANCELLED", cancelRequestedAt: new Date(), endedAt: new Date(), error: "Cancelled before it started." },
+  });
+  if (queued.count === 0) {
+    await db.run.updateMany({
+      where: { id, orgId: principal.orgId, status: { notIn: [...TERMINAL_STATUSES] }, cancelRequestedAt: null },
+      data: { cancelRequestedAt: new Date() },
+    });
+  }
+  await appendAudit(db, { orgId: principal.orgId, action: "run.cancel_requested", ...actorOf(principal), targetType: "Run", targetId: id });
+  return getRun(db, principal, id);
+}
+
+/** The whole trace: every event with its payload, tokens, cost and timing, in order. */
+export async function getRunTrace(db: DbOrTx, principal: Principal, id: string) {
+  requireScope(principal, "runs:read");
+  const run = await db.run.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true } });
+  if (!run) throw new NotFound("Run");
+  return db.runEvent.findMany({
+    where: { runId: id, orgId: principal.orgId },
+    orderBy: { seq: "asc" },
+    select: {
+      id: true,
+      seq: true,
+      type: true,
+      name: true,
+      status: true,
+      payload: true,
+      inputTokens: true,
+      outputTokens: true,
+      costMicros: true,
+      startedAt: true,
+      endedAt: true,
+    },
+  });
 }

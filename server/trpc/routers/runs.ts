@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ListRunsInput, getRun, listRuns } from "../../domain/runs/runs";
+import { CreateRunInput, ListRunsInput, cancelRun, createRun, getRun, getRunTrace, listRuns } from "../../domain/runs/runs";
 import { createTRPCRouter, scopedProcedure } from "../init";
 
 export const runsRouter = createTRPCRouter({
@@ -7,4 +7,11 @@ export const runsRouter = createTRPCRouter({
   byId: scopedProcedure("runs:read")
     .input(z.object({ id: z.string().min(1) }))
     .query(({ ctx, input }) => getRun(ctx.db, ctx.principal, input.id)),
+  trace: scopedProcedure("runs:read")
+    .input(z.object({ id: z.string().min(1) }))
+    .query(({ ctx, input }) => getRunTrace(ctx.db, ctx.principal, input.id)),
+  create: scopedProcedure("runs:write").input(CreateRunInput).mutation(({ ctx, input }) => createRun(ctx.db, ctx.principal, input, "CONSOLE")),
+  cancel: scopedProcedure("runs:cancel")
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => cancelRun(ctx.db, ctx.principal, input.id)),
 });

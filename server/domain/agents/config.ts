@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+const DelayMs = z
+  .number({ error: "must be a number of milliseconds." })
+  .int("must be a whole number of milliseconds.")
+  .min(0, "must be between 0 and 600000 (10 minutes).")
+  .max(600_000, "must be between 0 and 600000 (10 minutes).")
+  .optional();
+
+/** A scripted model's turn: a tool call (args may use templates, see server/runtime/models/scripted.ts) or a final answer. */
+export const ScriptToolTurnSchema = z.object({
+  tool: z.string({ error: "must name the tool to call." }).min(1, "must name the tool to call."),
+  args: z.record(z.string(), z.unknown(), { error: "must be an object of arguments." }).default({}),
+  delayMs: DelayMs,
+  say: z.string({ error: "must be text." }).optional(),
+});
+
+export const ScriptFinalTurnSchema = z.object({
+  final: z.string({ error: "must be text: the agent's answer." }),
+  delayMs: DelayMs,
+});
+
+export const ScriptTurnSchema = z.union([ScriptToolTurnSchema, ScriptFinalTurnSchema]);
+
+export const AgentLimitsSchema = z.object({
+  /** Model calls per run. */
+  maxSteps: z
+    .number({ error: "Enter a number of steps." })
+    .int("Use a whole number of steps.")
+    .min(1, "Allow at least 1 step.")
+    .max(500, "At most 500 steps per run.")
+    .default(20),
+  /** Micro-dollars; 0 = no per-run cap. */
+  maxCostMicros: z
+    .number({ error: "Enter an amount (0 for no cap)." })
+    .int("Use whole micro-dollars.")
+    .min(0, "The cost cap cannot be negative.")
+    .max(1_000_000_000, "At most $1,000 per run.")
+    .default(0),
+  /** Wall-clock time from start to finish, waiting for people excluded. */
+  timeoutMs: z
+    .number({ error: "Enter a timeout." })
+    .int("Use whole milliseconds.")
+    .min(1_000, "The timeout must be at least 1 second.")
+    .max(24 * 60 * 60 * 1000, "The timeout is at most 24 hours.")
+    .default(10 * 60 * 1000),
+});
+
+export const MemorySettingsSchema = z.object({
+  recallEnabled: z.boolean().default(true),
+  recallTopK: z
+    .number({ error: "Enter how many memories to recall." })
+    .int("Use a whole number.")
+    .min(0, "Recall 0 or more memories.")
+    .max(50, "Recall at most 50 memories.")
+    .default(5),
+});
+
+/** What AgentVersion.config holds. Immutable once written: editing an agent writes a new version. */
+export const AgentVersionConfigSchema = z.object({
+  limits: AgentLimitsSchema.default({ maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }),
+  memory: MemorySettingsSchema.default({ recallEnabled: true, recallTopK: 5 }),
+  /** Required when the model (or the fallback) is SCRIPTED. */
+  script: z.array(ScriptTurnSchema).optional(),
+  /**
+   * The tools granted when this version was saved, as "server/tool", sorted. A record for people (version diffs):
+   * what a run may call is decided by the agent's ToolGrant rows and policy, never by this list.
+   */
+  toolNames: z.array(z.string()).default([]),
+});
+
+export type AgentVersionConfig = z.infer<typeof AgentVersionConfigSchema>;
+export type AgentVersionConfigInput = z.input<typeof AgentVersionConfigSchema>;
+export type AgentLimits = z.infer<typeof AgentLimitsSchema>;
+export type MemorySettings = z.infer<typeof MemorySettingsSchema>;
+export type ScriptTurn = z.infer<typeof ScriptTurnSchema>;
+
+export function parseAgentVersionConfig(raw: unknown): AgentVersionConfig {
+  return AgentVersionConfigSchema.parse(raw ?? {});
+}

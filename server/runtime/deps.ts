@@ -1,0 +1,58 @@
+import type { Db } from "../db";
+import { loadAgentVersionForRun } from "../domain/agents/run-config";
+import { loadAgentTools } from "../domain/tools/tools";
+import { runtimeSecrets } from "../env";
+import type { KernelDeps } from "./kernel-deps";
+import type { ServerConnectionSpec } from "./mcp/types";
+import { getMcpPool, type McpClientPool } from "./mcp/pool";
+import { callModel } from "./models";
+
+/**
+ * The production wiring of the agent loop: agents and tools from the database, models through the LangChain
+ * gateway, tools through the process-wide MCP client pool (one stdio process per server, reused across runs).
+ */
+export async function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryptionKey?: Buffer } = {}): Promise<KernelDeps & { close(): Promise<void> }> {
+  const encryptionKey = options.encryptionKey ?? runtimeSecrets().encryptionKey;
+  const pool = options.pool ?? getMcpPool();
+  // toolId → how to reach its server, filled by loadTools for the callTool that follows in the same run.
+  const specs = new Map<string, ServerConnectionSpec>();
+  return {
+    db,
+    async loadAgent(orgId, agentVersionId) {
+      const loaded = await loadAgentVersionForRun(db, orgId, agentVersionId, encryptionKey);
+      if (loaded.agent.status !== "ACTIVE") throw new Error(`Agent "${loaded.agent.slug}" is ${loaded.agent.status.toLowerCase()}.`);
+      return {
+        agentId: loaded.agent.id,
+        slug: loaded.agent.slug,
+        instructions: loaded.version.instructions,
+        config: loaded.version.config,
+        model: loaded.model,
+        fallback: loaded.fallback,
+      };
+    },
+    async loadTools(orgId, agentId) {
+      const tools = await loadAgentTools(db, orgId, agentId, { encryptionKey });
+      return tools.map((tool) => {
+        specs.set(tool.toolId, tool.server);
+        return {
+          toolId: tool.toolId,
+          modelName: tool.modelName,
+          serverToolName: tool.name,
+          serverName: tool.server.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+          idempotent: tool.idempotent,
+          risk: tool.risk,
+        };
+      });
+    },
+    callModel: (primary, fallback, input) => callModel(primary, fallback, input),
+    async callTool(_orgId, tool, args, { signal, idempotencyKey }) {
+      // executeRun always loads the agent's tools before calling one, so the spec is known here.
+      const spec = specs.get(tool.toolId);
+      if (!spec) throw new Error(`The tool "${tool.modelName}" is no longer granted.`);
+      return pool.callTool(spec, tool.serverToolName, args, { signal, idempotencyKey });
+    },
+    close: () => (options.pool ? Promise.resolve() : pool.closeAll()),
+  };
+}

@@ -1,0 +1,45 @@
+import type { Db } from "../db";
+import type { AgentVersionConfig } from "../domain/agents/config";
+import type { ModelCallInput, ModelCallResult, ModelEndpoint } from "./models/types";
+
+/** A tool as the agent loop sees it: what the model is told, and how to reach the server that runs it. */
+export interface KernelTool {
+  toolId: string;
+  /** The unique name shown to the model. */
+  modelName: string;
+  /** The name the MCP server knows. */
+  serverToolName: string;
+  serverName: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  idempotent: boolean;
+  risk: "READ" | "WRITE" | "EXTERNAL" | null;
+}
+
+export interface KernelAgent {
+  agentId: string;
+  slug: string;
+  instructions: string;
+  config: AgentVersionConfig;
+  model: ModelEndpoint;
+  fallback: ModelEndpoint | null;
+}
+
+export interface ToolResult {
+  content: string;
+  isError: boolean;
+  truncated: boolean;
+  bytes: number;
+}
+
+/**
+ * Everything the agent loop needs from the outside world, injected so the loop can be tested with real parts
+ * swapped at the edges (a scripted model, a local MCP server) and hosted by any worker.
+ */
+export interface KernelDeps {
+  db: Db;
+  loadAgent(orgId: string, agentVersionId: string): Promise<KernelAgent>;
+  loadTools(orgId: string, agentId: string): Promise<KernelTool[]>;
+  callModel(primary: ModelEndpoint, fallback: ModelEndpoint | null, input: ModelCallInput): Promise<ModelCallResult>;
+  callTool(orgId: string, tool: KernelTool, args: Record<string, unknown>, options: { signal: AbortSignal; idempotencyKey: string }): Promise<ToolResult>;
+}

@@ -1,0 +1,187 @@
+import crypto from "node:crypto";
+import os from "node:os";
+import { onRunnable } from "../domain/runs/wakeup";
+import { logger } from "../logger";
+import { executeRun, type StopReason } from "./execute-run";
+import type { KernelDeps } from "./kernel-deps";
+
+/** Timing invariants shared by every worker host. A lease must outlive several missed heartbeats. */
+export const LEASE_MS = 30_000;
+export const HEARTBEAT_MS = 5_000;
+export const IDLE_POLL_MS = 500;
+export const MAX_CONCURRENT_RUNS_PER_ORG = 50;
+
+export interface WorkerOptions {
+  /** Runs this worker drives at once (each waits mostly on models and tools, so this can be high). */
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
+  workerId?: string;
+}
+
+interface ActiveRun {
+  runId: string;
+  orgId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Claims runnable runs from the database and drives them. Several workers (in any number of processes and machines)
+ * may run at once: a run is claimed with FOR UPDATE SKIP LOCKED under a lease that only its holder renews, and every
+ * trace write re-checks the lease, so each run is executed by exactly one worker at a time. A run whose worker died
+ * becomes claimable when its lease expires.
+ */
+export class Worker {
+  readonly workerId: string;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly active = new Map<string, ActiveRun>();
+  private stopping = false;
+  private loopDone: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: KernelDeps,
+    options: WorkerOptions = {},
+  ) {
+    this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
+    this.concurrency = options.concurrency ?? 100;
+    this.leaseMs = options.leaseMs ?? LEASE_MS;
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    this.pollMs = options.pollMs ?? IDLE_POLL_MS;
+  }
+
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    if (this.loopDone) return;
+    const unsubscribe = onRunnable(() => this.wake?.());
+    this.heartbeat = setInterval(() => void this.renewLeases(), this.heartbeatMs);
+    this.loopDone = this.loop().finally(unsubscribe);
+    logger.info("worker started", { workerId: this.workerId, concurrency: this.concurrency });
+  }
+
+  /**
+   * Graceful drain: stop claiming, give current runs `graceMs` to reach a step boundary, then release the rest so
+   * another worker takes them over at once instead of waiting for the lease to expire.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loopDone;
+    const all = Promise.all([...this.active.values()].map((run) => run.done));
+    const timedOut = await Promise.race([all.then(() => false), sleep(graceMs).then(() => true)]);
+    if (timedOut) {
+      for (const run of this.active.values()) run.controller.abort("shutdown" satisfies StopReason);
+      await all;
+    }
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.releaseAll();
+    logger.info("worker stopped", { workerId: this.workerId });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.concurrency - this.active.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          claimed = await this.claim(Math.min(free, 20));
+        } catch (error) {
+          logger.error("claiming runs failed; retrying", { workerId: this.workerId, error });
+          await sleep(this.pollMs * 4);
+        }
+      }
+      if (claimed === 0 || this.active.size >= this.concurrency) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+    }
+  }
+
+  /** One atomic statement: pick runnable runs nobody holds (or whose holder's lease expired) and take them. */
+  private async claim(limit: number): Promise<number> {
+    const leaseSeconds = this.leaseMs / 1000;
+    const rows = await this.deps.db.$queryRaw<{ id: string; org_id: string }[]>`
+      UPDATE runs
+         SET status = 'RUNNING', lease_owner = ${this.workerId},
+             lease_until = now() + make_interval(secs => ${leaseSeconds}),
+             started_at = COALESCE(started_at, now()), updated_at = now()
+       WHERE id IN (
+         SELECT r.id FROM runs r
+          WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+            AND (SELECT count(*) FROM runs busy
+                  WHERE busy.org_id = r.org_id AND busy.status = 'RUNNING' AND busy.lease_until >= now()) < ${MAX_CONCURRENT_RUNS_PER_ORG}
+          ORDER BY r.created_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+      RETURNING id, org_id`;
+    for (const row of rows) this.launch(row.id, row.org_id);
+    return rows.length;
+  }
+
+  private launch(runId: string, orgId: string): void {
+    const controller = new AbortController();
+    const done = executeRun(this.deps, { runId, orgId, workerId: this.workerId }, controller.signal)
+      .catch((error: unknown) => logger.error("run execution failed; its lease will expire and it will be retried", { runId, error }))
+      .finally(() => {
+        this.active.delete(runId);
+        this.wake?.();
+      });
+    this.active.set(runId, { runId, orgId, controller, done });
+  }
+
+  /** Heartbeat: extend our leases; a run we no longer hold, or one a person cancelled, is stopped. */
+  private async renewLeases(): Promise<void> {
+    if (this.active.size === 0) return;
+    const ids = [...this.active.keys()];
+    try {
+      const held = await this.deps.db.$queryRaw<{ id: string; cancel_requested_at: Date | null }[]>`
+        UPDATE runs SET lease_until = now() + make_interval(secs => ${this.leaseMs / 1000})
+         WHERE id = ANY(${ids}) AND lease_owner = ${this.workerId} AND status = 'RUNNING'
+        RETURNING id, cancel_requested_at`;
+      const heldIds = new Map(held.map((row) => [row.id, row.cancel_requested_at]));
+      for (const run of this.active.values()) {
+        if (!heldIds.has(run.runId)) run.controller.abort("lease_lost" satisfies StopReason);
+        else if (heldIds.get(run.runId)) run.controller.abort("cancel" satisfies StopReason);
+      }
+    } catch (error) {
+      logger.warn("heartbeat failed", { workerId: this.workerId, error });
+    }
+  }
+
+  private async releaseAll(): Promise<void> {
+    try {
+      await this.deps.db.$executeRaw`
+        UPDATE runs SET lease_until = now() - interval '1 second'
+         WHERE lease_owner = ${this.workerId} AND status = 'RUNNING'`;
+    } catch (error) {
+      logger.warn("could not release leases; they will expire on their own", { workerId: this.workerId, error });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * On the embedded database exactly one process owns the data folder, so at start-up every RUNNING run is an orphan
+ * of a previous process (killed or crashed): make it claimable now rather than after its lease expires.
+ */
+export async function reclaimOrphansOnEmbeddedStart(deps: KernelDeps): Promise<number> {
+  return deps.db.$executeRaw`UPDATE runs SET lease_until = now() - interval '1 second' WHERE status = 'RUNNING'`;
+}

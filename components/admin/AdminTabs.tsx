@@ -7,6 +7,7 @@ import { cn } from "@/lib/cn";
 const TABS = [
   { href: "/admin/members", label: "Members" },
   { href: "/admin/api-keys", label: "API keys" },
+  { href: "/admin/models", label: "Models" },
 ];
 
 export function AdminTabs() {

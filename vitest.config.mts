@@ -4,10 +4,13 @@ import { defineConfig } from "vitest/config";
 const alias = { "@": path.resolve(import.meta.dirname) };
 
 export default defineConfig({
+  // Tests never load CSS: an inline (empty) PostCSS config keeps Vite from loading Tailwind's native bindings.
+  css: { postcss: { plugins: [] } },
   test: {
     projects: [
       {
         resolve: { alias },
+        css: { postcss: { plugins: [] } },
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
@@ -17,6 +20,7 @@ export default defineConfig({
       },
       {
         resolve: { alias },
+        css: { postcss: { plugins: [] } },
         test: {
           name: "integration",
           include: ["**/*.integration.test.ts"],

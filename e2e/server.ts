@@ -4,6 +4,9 @@ import path from "node:path";
 export const STATE_DIR = path.resolve("test-results/e2e-state");
 export const STATE_FILE = path.join(STATE_DIR, "server.json");
 
+/** Created by headless init (SWITCHBOARD_INIT_API_KEY) alongside the demo users, for the REST flows. */
+export const E2E_API_KEY = "sb_e2e_0123456789abcdefghijklmnop";
+
 export interface DemoCredential {
   role: string;
   email: string;
@@ -13,6 +16,8 @@ export interface DemoCredential {
 export interface ServerState {
   pid: number;
   dataDir: string;
+  /** What the server was started with, so a test can restart it the same way. */
+  env: Record<string, string>;
   credentials: DemoCredential[];
 }
 

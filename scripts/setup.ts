@@ -1,3 +1,4 @@
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { databaseTarget, env, runtimeSecrets } from "../server/env";
 import { openDatabase } from "../server/db";
@@ -25,6 +26,7 @@ export async function runSetup(): Promise<SeedReport> {
           ? { email: env.SWITCHBOARD_INIT_ADMIN_EMAIL, password: env.SWITCHBOARD_INIT_ADMIN_PASSWORD }
           : undefined,
       initApiKey: env.SWITCHBOARD_INIT_API_KEY,
+      dataDir: path.resolve(env.SWITCHBOARD_DATA_DIR),
     });
     printReport(report);
     return report;
@@ -34,6 +36,10 @@ export async function runSetup(): Promise<SeedReport> {
 }
 
 function printReport(report: SeedReport): void {
+  for (const server of report.toolServers ?? []) {
+    if (!server.ok) console.warn(`Tool server "${server.name}" did not start: ${server.error ?? "unknown error"}`);
+  }
+  if (report.demoAgents && report.demoAgents.length > 0) console.log(`Demo agents created: ${report.demoAgents.join(", ")}`);
   if (report.initAdmin) console.log(`Admin ${report.initAdmin.email} ${report.initAdmin.created ? "created" : "already present"}`);
   if (report.initApiKey) console.log(`Initial API key ${report.initApiKey.created ? "created" : "already present"}`);
   if (report.createdCredentials.length === 0) return;

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { Fragment, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import { Badge, Button, Card, CardBody, EmptyState, PageHeader, Spinner, useToast } from "@/components/ui";
 import { cn } from "@/lib/cn";
 import { formatDateTime, formatUsd } from "@/lib/format";
@@ -17,6 +17,7 @@ const asRecord = (value: unknown): JsonRecord => (value && typeof value === "obj
 
 const TYPE_LABELS: Record<string, string> = {
   RUN_STARTED: "Run started",
+  RUN_RESUMED: "Run resumed",
   MODEL_CALL: "Model",
   TOOL_CALL: "Tool",
   POLICY_DECISION: "Policy",
@@ -35,7 +36,10 @@ const BAR_COLOURS: Record<string, string> = {
   MODEL_CALL: "bg-accent-500",
   TOOL_CALL: "bg-info-500",
   ERROR: "bg-danger-500",
+  RUN_RESUMED: "bg-warning-500",
 };
+
+const MARKERS = new Set(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
@@ -57,6 +61,13 @@ export function RunDetail({ runId }: { runId: string }) {
   });
   const live = run.data ? isLive(run.data.status) : false;
   const trace = useQuery({ ...trpc.runs.trace.queryOptions({ id: runId }), refetchInterval: live ? 1000 : false, enabled: run.isSuccess });
+  // The two queries poll separately: when the run ends, read the trace once more so its last steps are not missed.
+  const wasLive = useRef(live);
+  const refetchTrace = trace.refetch;
+  useEffect(() => {
+    if (wasLive.current && !live) void refetchTrace();
+    wasLive.current = live;
+  }, [live, refetchTrace]);
   const [open, setOpen] = useState<Set<number>>(new Set());
   const cancel = useMutation(
     trpc.runs.cancel.mutationOptions({
@@ -99,7 +110,7 @@ export function RunDetail({ runId }: { runId: string }) {
         <CardBody>
           <dl className="grid grid-cols-2 gap-4 sm:grid-cols-3 lg:grid-cols-6">
             <Stat label="Duration" value={formatDuration(data.startedAt ? (data.endedAt ?? new Date()).getTime() - data.startedAt.getTime() : null)} />
-            <Stat label="Steps" value={String(data.events.filter((e) => e.type !== "RUN_STARTED" && e.type !== "RUN_FINISHED").length)} />
+            <Stat label="Steps" value={String(data.events.filter((e) => !MARKERS.has(e.type)).length)} />
             <Stat label="Input tokens" value={data.inputTokens.toLocaleString()} />
             <Stat label="Output tokens" value={data.outputTokens.toLocaleString()} />
             <Stat label="Cost" value={formatUsd(data.costMicros)} />
@@ -136,7 +147,7 @@ export function RunDetail({ runId }: { runId: string }) {
               const left = ((startedAt - origin) / span) * 100;
               const width = Math.max(((endedAt - startedAt) / span) * 100, 0.6);
               const payload = asRecord(event.payload);
-              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || event.type === "RUN_FINISHED" || event.type === "RUN_STARTED";
+              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type);
               const isOpen = open.has(event.seq);
               return (
                 <Fragment key={event.id}>
@@ -149,7 +160,7 @@ export function RunDetail({ runId }: { runId: string }) {
                     >
                       <span className="text-xs text-fg-subtle tabular-nums">{event.seq}</span>
                       <span className="flex min-w-0 items-center gap-2">
-                        <Badge tone={event.status === "ERROR" ? "danger" : event.status === "PENDING" ? "info" : event.type === "MODEL_CALL" ? "accent" : "neutral"}>
+                        <Badge tone={event.status === "ERROR" ? "danger" : event.status === "PENDING" ? "info" : event.type === "MODEL_CALL" ? "accent" : event.type === "RUN_RESUMED" ? "warning" : "neutral"}>
                           {TYPE_LABELS[event.type] ?? event.type}
                         </Badge>
                         <span className="truncate font-medium text-fg" title={event.name}>{event.name}</span>
@@ -185,6 +196,10 @@ export function RunDetail({ runId }: { runId: string }) {
   );
 }
 
+function textOf(value: unknown): string {
+  return typeof value === "string" || typeof value === "number" ? String(value) : "";
+}
+
 function EventDetail({ type, payload, startedAt }: { type: string; payload: JsonRecord; startedAt: Date }) {
   const error = asRecord(payload.error);
   const errorText = typeof payload.error === "string" ? payload.error : typeof error.message === "string" ? error.message : null;
@@ -195,7 +210,7 @@ function EventDetail({ type, payload, startedAt }: { type: string; payload: Json
       {type === "MODEL_CALL" ? (
         <>
           <p className="text-xs text-fg-muted">
-            {String(payload.modelConfig ?? "")} · {String(payload.model ?? "")}
+            {textOf(payload.modelConfig)} · {textOf(payload.model)}
             {payload.usedFallback ? " · answered by the fallback model" : ""}
             {typeof payload.attempts === "number" && payload.attempts > 1 ? ` · ${payload.attempts} attempts` : ""}
           </p>
@@ -204,12 +219,13 @@ function EventDetail({ type, payload, startedAt }: { type: string; payload: Json
       ) : null}
       {type === "TOOL_CALL" ? (
         <>
-          <p className="text-xs text-fg-muted">Server {String(payload.server ?? "—")}</p>
+          <p className="text-xs text-fg-muted">Server {textOf(payload.server) || "—"}</p>
           <JsonView label="Arguments" value={payload.args ?? {}} />
           {payload.result ? <JsonView label="Result" value={asRecord(payload.result).content ?? payload.result} /> : null}
         </>
       ) : null}
-      {type === "RUN_STARTED" || type === "RUN_FINISHED" ? <JsonView label="Details" value={payload} /> : null}
+      {type === "RUN_RESUMED" ? <p className="text-sm text-fg-muted">{textOf(payload.reason)}</p> : null}
+      {MARKERS.has(type) ? <JsonView label="Details" value={payload} /> : null}
     </div>
   );
 }

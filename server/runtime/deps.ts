@@ -11,7 +11,7 @@ import { callModel } from "./models";
  * The production wiring of the agent loop: agents and tools from the database, models through the LangChain
  * gateway, tools through the process-wide MCP client pool (one stdio process per server, reused across runs).
  */
-export async function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryptionKey?: Buffer } = {}): Promise<KernelDeps & { close(): Promise<void> }> {
+export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryptionKey?: Buffer } = {}): KernelDeps & { close(): Promise<void> } {
   const encryptionKey = options.encryptionKey ?? runtimeSecrets().encryptionKey;
   const pool = options.pool ?? getMcpPool();
   // toolId → how to reach its server, filled by loadTools for the callTool that follows in the same run.

@@ -149,7 +149,23 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       type: "RUN_STARTED",
       name: agent.slug,
       status: "OK",
-      payload: { input: run.input, model: agent.model.name, fallback: agent.fallback?.name ?? null, tools: tools.map((t) => t.modelName) },
+      payload: { input: run.input, model: agent.model.name, fallback: agent.fallback?.name ?? null, tools: tools.map((t) => t.modelName), workerId: claim.workerId },
+    });
+  } else {
+    // Visible hand-over: supervisors see in the timeline where a new worker picked the run up and why.
+    const last = events[events.length - 1];
+    const pending = events.find((e) => e.status === "PENDING");
+    await append({
+      type: "RUN_RESUMED",
+      name: `by worker ${claim.workerId}`,
+      status: "OK",
+      payload: {
+        workerId: claim.workerId,
+        afterSeq: last?.seq ?? 0,
+        reason: pending
+          ? `The previous worker stopped during step ${pending.seq} (${pending.name ?? pending.type}); continuing from there.`
+          : `The previous worker stopped after step ${last?.seq ?? 0}; continuing with the next one.`,
+      },
     });
   }
   const startedAt = run.startedAt ?? new Date();
@@ -300,7 +316,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    */
   async function recover(event: TraceEvent): Promise<"continue" | "halt"> {
     if (event.type === "MODEL_CALL") {
-      await complete(event, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(event.payload), error: "The worker stopped before the model answered; asked again.", interrupted: true } as Prisma.InputJsonValue });
+      await complete(event, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(event.payload), error: "The worker stopped before the model answered; asked again.", interrupted: true } });
       return "continue";
     }
     if (event.type === "TOOL_CALL") {

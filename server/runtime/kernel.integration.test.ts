@@ -1,6 +1,8 @@
+import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readDemoLedger } from "@/mcp-servers/demo/ledger";
 import { createRun, cancelRun, getRunTrace } from "../domain/runs/runs";
+import { refreshServer, registerServer, SYSTEM_ACTOR } from "../domain/tools/servers";
 import { describeOnEachDatabase } from "../testing/databases";
 import { createTestOrg, type TestOrg } from "../testing/fixtures";
 import { createDemoToolsFor, createScriptedAgent, waitForRun } from "../testing/kernel-fixtures";
@@ -18,7 +20,7 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     const db = getDb();
     org = await createTestOrg(db, "kernel");
     demo = await createDemoToolsFor(db, org);
-    const deps = await createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) });
+    const deps = createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) });
     worker = new Worker(deps, { pollMs: 50, heartbeatMs: 500 });
     worker.start();
   }, 120_000);
@@ -94,6 +96,50 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     expect(tools.map((e) => e.status)).toEqual(["ERROR", "ERROR"]);
     expect(JSON.stringify(tools[0]?.payload)).toMatch(/denied|outside|not allowed/i);
     expect(JSON.stringify(tools[1]?.payload)).toContain('The tool \\"no_such_tool\\" is not available to this agent.');
+  });
+
+  it("fails the step of a server that crashes, hangs or writes garbage, and keeps serving other runs", async () => {
+    const db = getDb();
+    const server = await registerServer(db, org.orgId, SYSTEM_ACTOR, {
+      transport: "STDIO",
+      name: "misbehaving",
+      command: process.execPath,
+      args: [path.join(import.meta.dirname, "mcp/fixtures/misbehaving-server.mjs")],
+      envSecrets: {},
+      callTimeoutMs: 2_000,
+      maxResultBytes: 262_144,
+    });
+    const refreshed = await refreshServer(db, org.orgId, SYSTEM_ACTOR, server.id, { mcp: pool });
+    expect(refreshed.error).toBeNull();
+    await db.tool.updateMany({ where: { orgId: org.orgId, serverId: server.id }, data: { risk: "READ", idempotent: false } });
+
+    const troubled = await createScriptedAgent(db, org, {
+      tools: ["crash", "hang", "garbage"],
+      script: [
+        { tool: "crash", args: {} },
+        { tool: "hang", args: {} },
+        { tool: "garbage", args: {} },
+        { final: "Survived three broken tools." },
+      ],
+    });
+    const healthy = await createScriptedAgent(db, org, { tools: ["lookup_order"], script: [{ tool: "lookup_order", args: { orderId: "1002" } }, { final: "{{result.id}}" }] });
+
+    const troubledRun = await createRun(db, org.principals.OWNER, { agent: troubled.slug, input: "go" });
+    // While the troubled run waits on its hung tool, the same worker finishes other runs.
+    await waitForRun(db, troubledRun.id, { until: () => true });
+    const others = await Promise.all([1, 2, 3].map(() => createRun(db, org.principals.OWNER, { agent: healthy.slug, input: "order" })));
+    const finishedOthers = await Promise.all(others.map((r) => waitForRun(db, r.id)));
+    expect(finishedOthers.map((r) => [r.status, r.output])).toEqual([1, 2, 3].map(() => ["SUCCEEDED", "1002"]));
+
+    const run = await waitForRun(db, troubledRun.id);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.output).toBe("Survived three broken tools.");
+    const steps = (await getRunTrace(db, org.principals.OWNER, troubledRun.id)).filter((e) => e.type === "TOOL_CALL");
+    expect(steps.map((e) => `${e.name}:${e.status}`)).toEqual(["crash:ERROR", "hang:ERROR", "garbage:ERROR"]);
+    const errors = steps.map((e) => JSON.stringify((e.payload as { error?: unknown }).error));
+    expect(errors[0]).toMatch(/exit|crash/i);
+    expect(errors[1]).toMatch(/did not answer within 2 s|timed? ?out/i);
+    expect(errors[2]).toMatch(/not JSON|malformed|protocol/i);
   });
 
   it("halts a run at its step limit and cancels a waiting run between steps", async () => {

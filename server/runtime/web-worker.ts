@@ -14,7 +14,7 @@ export async function startWebWorker(): Promise<void> {
   if (globalForWorker.switchboardWebWorker) return;
   const handle = await getDatabase();
   if (handle.target.kind === "postgres" && env.SWITCHBOARD_WEB_WORKER === "0") return;
-  const deps = await createKernelDeps(handle.db);
+  const deps = createKernelDeps(handle.db);
   if (handle.target.kind === "pglite") {
     const orphans = await reclaimOrphansOnEmbeddedStart(deps);
     if (orphans > 0) logger.info("resuming runs interrupted by the previous shutdown", { runs: orphans });

@@ -4,6 +4,7 @@ import { DomainError } from "../errors";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
+  | "RUN_RESUMED"
   | "MODEL_CALL"
   | "TOOL_CALL"
   | "POLICY_DECISION"
@@ -77,7 +78,7 @@ export async function appendEvent(db: Db, writer: TraceWriter, seq: number, even
         costMicros: event.costMicros ?? 0,
       },
     });
-    if (event.type !== "RUN_STARTED" && event.type !== "RUN_FINISHED") {
+    if (event.type !== "RUN_STARTED" && event.type !== "RUN_RESUMED" && event.type !== "RUN_FINISHED") {
       await tx.run.update({ where: { id: writer.runId }, data: { stepCount: { increment: 1 } } });
     }
     return created;
@@ -148,6 +149,8 @@ export async function finishRun(
 ) {
   await db.$transaction(async (tx) => {
     await assertLease(tx, writer);
+    // The application's clock, like every other event: the database's now() may differ by a few milliseconds.
+    const at = new Date();
     await tx.runEvent.create({
       data: {
         orgId: writer.orgId,
@@ -157,7 +160,8 @@ export async function finishRun(
         name: outcome.status.toLowerCase(),
         status: outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
         payload: { status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null },
-        endedAt: new Date(),
+        startedAt: at,
+        endedAt: at,
       },
     });
     const { count } = await tx.run.updateMany({
@@ -167,7 +171,7 @@ export async function finishRun(
         output: outcome.output ?? null,
         error: outcome.error ?? null,
         haltReason: outcome.haltReason ?? null,
-        endedAt: new Date(),
+        endedAt: at,
         leaseOwner: null,
         leaseUntil: null,
       },

@@ -1,9 +1,12 @@
 import crypto from "node:crypto";
+import path from "node:path";
 import { SCOPES } from "@/lib/scopes";
 import type { Db } from "@/server/db";
 import { appendAudit } from "../audit/audit-log";
 import { hashApiKey } from "../identity/api-keys";
 import { hashPassword, verifyPassword } from "../identity/passwords";
+import { seedDemoTools } from "../tools/seed-demo";
+import { ensureDemoAgents } from "./demo-agents";
 
 export const DEFAULT_ORG = { slug: "acme", name: "Acme Corp" } as const;
 
@@ -14,6 +17,8 @@ const DEMO_USERS = [
 ] as const;
 
 export interface SeedOptions {
+  /** The data folder: the demo's sandbox files, demo MCP ledger and memory file live under it. Omit to skip the demo tools and agents. */
+  dataDir?: string;
   initAdmin?: { email: string; password: string };
   initApiKey?: string;
 }
@@ -24,6 +29,8 @@ export interface SeedReport {
   createdCredentials: { email: string; password: string; role: string }[];
   initAdmin?: { email: string; created: boolean };
   initApiKey?: { created: boolean };
+  toolServers?: { name: string; ok: boolean; error: string | null; tools: number }[];
+  demoAgents?: string[];
 }
 
 /**
@@ -53,8 +60,10 @@ export async function seed(db: Db, options: SeedOptions = {}): Promise<SeedRepor
     const hashedKey = hashApiKey(options.initApiKey);
     const existing = await db.apiKey.findUnique({ where: { hashedKey }, select: { id: true } });
     if (!existing) {
+      // The key acts for the org's first owner (runs started with it are "on behalf of" a real person).
+      const owner = await db.membership.findFirst({ where: { orgId: org.id, role: "OWNER", revokedAt: null }, orderBy: { createdAt: "asc" }, select: { userId: true } });
       const key = await db.apiKey.create({
-        data: { orgId: org.id, name: "Initial admin key", prefix: options.initApiKey.slice(0, 10), hashedKey, scopes: [...SCOPES] },
+        data: { orgId: org.id, name: "Initial admin key", prefix: options.initApiKey.slice(0, 10), hashedKey, scopes: [...SCOPES], createdById: owner?.userId ?? null },
         select: { id: true },
       });
       await appendAudit(db, { orgId: org.id, action: "apikey.created", actorType: "SYSTEM", targetType: "ApiKey", targetId: key.id, data: { name: "Initial admin key", via: "SWITCHBOARD_INIT_API_KEY" } });
@@ -63,6 +72,11 @@ export async function seed(db: Db, options: SeedOptions = {}): Promise<SeedRepor
   }
 
   await ensureDemoModel(db, org.id);
+  if (options.dataDir) {
+    const tools = await seedDemoTools(db, org.id, { dataDir: options.dataDir });
+    report.toolServers = tools.servers;
+    report.demoAgents = await ensureDemoAgents(db, org.id, path.join(options.dataDir, "sandbox"));
+  }
   return report;
 }
 

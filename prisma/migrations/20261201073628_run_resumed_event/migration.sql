@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "RunEventType" ADD VALUE 'RUN_RESUMED';

@@ -28,14 +28,20 @@ export async function runSetup(): Promise<SeedReport> {
       initApiKey: env.SWITCHBOARD_INIT_API_KEY,
       dataDir: path.resolve(env.SWITCHBOARD_DATA_DIR),
     });
-    printReport(report);
+    printReport(report, handle.target.kind === "pglite" ? displayPath(path.resolve(env.SWITCHBOARD_DATA_DIR)) : null);
     return report;
   } finally {
     await handle.close();
   }
 }
 
-function printReport(report: SeedReport): void {
+/** ./data for a folder inside the checkout, the absolute path otherwise. */
+function displayPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? `./${relative}` : dir;
+}
+
+function printReport(report: SeedReport, embeddedDataDir: string | null): void {
   for (const server of report.toolServers ?? []) {
     if (!server.ok) console.warn(`Tool server "${server.name}" did not start: ${server.error ?? "unknown error"}`);
   }
@@ -49,7 +55,9 @@ function printReport(report: SeedReport): void {
       "",
       "┌ Demo organisation created. Sign in with one of these (shown only this once; store them now):",
       ...lines,
-      "└ Lost them? Delete ./data to start over, or invite yourself a new account from Admin → Members.",
+      embeddedDataDir
+        ? `└ Lost them? Stop the server and delete ${embeddedDataDir} to start over.`
+        : "└ Lost them? An admin can invite a new account from Admin → Members.",
       "",
     ].join("\n"),
   );

@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: [".next/**", "node_modules/**", "server/generated/**", "data/**", "test-results/**", "playwright-report/**", "next-env.d.ts", "**/*.mjs", "**/*.mts"],
+    ignores: [".next/**", ".next-*/**", "node_modules/**", "server/generated/**", "data/**", "test-results/**", "playwright-report/**", "next-env.d.ts", "**/*.mjs", "**/*.mts"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -10,6 +10,8 @@ const nextConfig: NextConfig = {
     "@modelcontextprotocol/sdk",
     "bcryptjs",
   ],
+  // Lets several dev servers share one checkout (each with its own build folder); the default is .next.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   poweredByHeader: false,
   typedRoutes: false,
 };

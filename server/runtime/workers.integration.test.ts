@@ -13,15 +13,35 @@ import { createDemoToolsFor, createScriptedAgent, waitForRun } from "../testing/
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** A real `npm run worker` process on the PostgreSQL test database, with a short lease so a killed one is replaced fast. */
-function startWorker(dataDir: string): ChildProcess {
+/**
+ * A real `npm run worker` process on the PostgreSQL test database, with a short lease so a killed one is replaced
+ * fast. Resolves once it has printed that it is ready, so a test never races a worker that is still starting.
+ */
+async function startWorker(dataDir: string, options: { concurrency?: number } = {}): Promise<ChildProcess> {
   // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, so SIGKILL on the
   // CLI would leave the real worker running as an orphan.
-  const child = spawn(process.execPath, ["--import", "tsx", "server/runtime/main.ts", "--lease-ms", "2000", "--heartbeat-ms", "500"], {
+  const args = ["--import", "tsx", "server/runtime/main.ts", "--lease-ms", "2000", "--heartbeat-ms", "500", "--concurrency", String(options.concurrency ?? 100)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: env.DATABASE_URL_TEST, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error("the worker did not report ready within 60 s")), 60_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (/worker \S+ ready/.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited with ${code} before it was ready`));
+    });
+  });
+  child.stdout?.resume();
   return child;
 }
 
@@ -63,7 +83,7 @@ describe("standalone workers on PostgreSQL", () => {
         { final: "done", delayMs: 300 },
       ],
     });
-    const first = startWorker(workerDataDir);
+    const first = await startWorker(workerDataDir);
     workers.push(first);
     const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "refund 1003" });
     // Kill it once the refund is recorded and the third model turn (1.5 s) is in flight.
@@ -78,7 +98,7 @@ describe("standalone workers on PostgreSQL", () => {
     await new Promise((resolve) => first.once("exit", resolve));
     expect((await db.run.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
 
-    workers.push(startWorker(workerDataDir));
+    workers.push(await startWorker(workerDataDir));
     const run = await waitForRun(db, id, { timeoutMs: 60_000 });
     expect(run.error).toBeNull();
     expect(run.status).toBe("SUCCEEDED");
@@ -104,7 +124,9 @@ describe("standalone workers on PostgreSQL", () => {
   }, 120_000);
 
   it("runs 100 concurrent runs on two workers, each exactly once", async () => {
-    if (workers.filter((w) => w.exitCode === null && w.signalCode === null).length < 2) workers.push(startWorker(workerDataDir));
+    // Two fresh workers that can each hold at most 60 runs: neither can take all 100, so both must work.
+    await Promise.all(workers.map(stopWorker));
+    workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 60 }), startWorker(workerDataDir, { concurrency: 60 })])));
     const agent = await createScriptedAgent(db, org, {
       tools: ["lookup_order"],
       script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 50 }, { final: "ok {{result.id}}" }],

@@ -66,5 +66,15 @@ export function hasScope(holder: { scopes: readonly string[] } | null | undefine
   return Boolean(holder?.scopes.includes(scope));
 }
 
-/** Admin area = anything that changes who may do what. */
-export const ADMIN_AREA_SCOPES: readonly Scope[] = ["members:manage", "apikeys:manage"];
+/** The admin area's sections and the scope each needs; a section is shown only to those who hold it. */
+export const ADMIN_SECTIONS = [
+  { href: "/admin/members", label: "Members", scope: "members:manage" },
+  { href: "/admin/api-keys", label: "API keys", scope: "apikeys:manage" },
+  { href: "/admin/models", label: "Models", scope: "models:manage" },
+  // Supervisors read the rules they work under and the budgets they resume runs against.
+  { href: "/admin/policies", label: "Policies", scope: "policies:read" },
+  { href: "/admin/spend", label: "Spend", scope: "spend:read" },
+] as const satisfies readonly { href: string; label: string; scope: Scope }[];
+
+/** Admin area = anything that changes (or, for supervisors, shows) who may do what and what it may cost. */
+export const ADMIN_AREA_SCOPES: readonly Scope[] = ADMIN_SECTIONS.map((section) => section.scope);

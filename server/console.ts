@@ -1,5 +1,5 @@
 import { notFound } from "next/navigation";
-import type { Scope } from "@/lib/scopes";
+import { ADMIN_SECTIONS, type Scope } from "@/lib/scopes";
 import { sessionPrincipal } from "./auth";
 import { getDb } from "./db";
 
@@ -18,4 +18,12 @@ export async function consoleViewer() {
 export async function requirePageScope(scope: Scope): Promise<void> {
   const principal = await sessionPrincipal();
   if (!principal?.scopes.includes(scope)) notFound();
+}
+
+/** The admin sections the signed-in person may open; 404 when there are none. */
+export async function allowedAdminSections() {
+  const principal = await sessionPrincipal();
+  const sections = ADMIN_SECTIONS.filter((section) => principal?.scopes.includes(section.scope));
+  if (sections.length === 0) notFound();
+  return sections.map(({ href, label }) => ({ href, label }));
 }

@@ -4,17 +4,12 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { cn } from "@/lib/cn";
 
-const TABS = [
-  { href: "/admin/members", label: "Members" },
-  { href: "/admin/api-keys", label: "API keys" },
-  { href: "/admin/models", label: "Models" },
-];
-
-export function AdminTabs() {
+/** The sections this person may open (decided on the server from their scopes). */
+export function AdminTabs({ tabs }: { tabs: readonly { href: string; label: string }[] }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Admin" className="flex gap-1 border-b border-border">
-      {TABS.map((tab) => {
+      {tabs.map((tab) => {
         const active = pathname.startsWith(tab.href);
         return (
           <Link

@@ -28,6 +28,7 @@ import { formatDateTime, formatRelative } from "@/lib/format";
 import { hasScope } from "@/lib/scopes";
 import { messageOf, useTRPC } from "@/lib/trpc";
 import { ServerFormDialog } from "./ServerFormDialog";
+import { ToolReviewDialog } from "./ToolReviewDialog";
 import {
   formatBytes,
   formatMs,
@@ -159,7 +160,7 @@ export function ServerDetail({ serverId }: { serverId: string }) {
       {data.toolCounts.pendingReview > 0 ? (
         <Callout tone="warning" title={`${data.toolCounts.pendingReview} ${data.toolCounts.pendingReview === 1 ? "tool changed its" : "tools changed their"} definition since approval`}>
           A server may not change what a tool does under an agent&apos;s feet: changed tools are held and cannot be called until an admin reviews the
-          new definition.
+          new definition. Use <span className="font-medium">Review change</span> on the tool to see what changed and approve it.
         </Callout>
       ) : null}
 
@@ -274,6 +275,7 @@ function ToolRowView({ tool, canManage }: { tool: ToolRow; canManage: boolean })
       onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.tools.pathKey() }),
     }),
   );
+  const [reviewing, setReviewing] = useState(false);
   const params = parametersOf(tool.inputSchema);
   const pending = tool.status === "PENDING_REVIEW";
   const removed = tool.status === "DISABLED";
@@ -286,7 +288,13 @@ function ToolRowView({ tool, canManage }: { tool: ToolRow; canManage: boolean })
         <div className="flex items-center gap-2">
           <code className="text-[13px] font-semibold text-fg">{tool.name}</code>
           {pending ? <Badge tone="warning">definition changed {formatRelative(tool.updatedAt)}</Badge> : null}
+          {pending ? (
+            <Button size="sm" variant={canManage ? "primary" : "secondary"} onClick={() => setReviewing(true)} className="ml-auto">
+              Review change
+            </Button>
+          ) : null}
         </div>
+        {pending ? <ToolReviewDialog toolId={tool.id} toolName={tool.name} open={reviewing} onClose={() => setReviewing(false)} canManage={canManage} /> : null}
         {tool.description ? <p className="mt-1 line-clamp-2 max-w-xl text-xs leading-5 text-fg-muted" title={tool.description}>{tool.description}</p> : null}
         {params.length > 0 ? (
           <div className="mt-1.5 flex flex-wrap gap-1">

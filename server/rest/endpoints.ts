@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SCOPES } from "@/lib/scopes";
+import { APPROVAL_STATUSES } from "../domain/approvals/approvals";
 import { RUN_STATUSES } from "../domain/runs/runs";
 import { defineEndpoint } from "./endpoint";
 
@@ -54,6 +55,24 @@ export const ListRunsQuery = z.object({
   agent: z.string().max(100).optional().meta({ description: "Agent slug" }),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(100).optional(),
+});
+
+export const ApprovalResponse = z.object({
+  id: z.string(),
+  runId: z.string(),
+  agent: z.string().meta({ description: "The agent's slug" }),
+  onBehalfOf: z.string().meta({ description: "Email of the user the run acts for" }),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()).meta({ description: "The arguments the agent asked for (secrets redacted)" }),
+  approvedArgs: z.record(z.string(), z.unknown()).nullable().meta({ description: "What was approved (differs from args when a person edited them)" }),
+  reason: z.string().meta({ description: "Why policy held the call" }),
+  policy: z.string().nullable(),
+  status: z.enum(APPROVAL_STATUSES.map((s) => s.toLowerCase()) as [string, ...string[]]),
+  comment: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  decidedAt: Timestamp.nullable(),
 });
 
 export const ApiKeyResponse = z.object({
@@ -172,6 +191,52 @@ export const endpoints = {
     auth: "runs:read",
     params: IdParams,
     response: RunResponse,
+  }),
+  resumeRun: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/runs/{id}/resume",
+    summary: "Resume a run halted by its budget (after raising the limit) or by an interrupted call",
+    tag: "Runs",
+    auth: "runs:write",
+    params: IdParams,
+    response: z.object({ id: z.string(), status: RunStatusName }),
+  }),
+  listApprovals: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/approvals",
+    summary: "Tool calls held for a person's decision (pending ones oldest first)",
+    tag: "Approvals",
+    auth: "approvals:read",
+    query: z.object({
+      status: z.enum(APPROVAL_STATUSES.map((s) => s.toLowerCase()) as [string, ...string[]]).optional(),
+      runId: z.string().max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(50),
+      cursor: z.string().max(100).optional(),
+    }),
+    response: z.object({ items: z.array(ApprovalResponse), nextCursor: z.string().nullable() }),
+  }),
+  getApproval: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/approvals/{id}",
+    summary: "One approval",
+    tag: "Approvals",
+    auth: "approvals:read",
+    params: IdParams,
+    response: ApprovalResponse,
+  }),
+  decideApproval: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/approvals/{id}",
+    summary: "Decide a pending approval exactly once: approve (optionally with edited args) or reject with a comment for the agent",
+    tag: "Approvals",
+    auth: "approvals:decide",
+    params: IdParams,
+    body: z.object({
+      decision: z.enum(["approve", "reject"], "decision must be \"approve\" or \"reject\"."),
+      args: z.record(z.string(), z.unknown()).optional().meta({ description: "Edited arguments (approve only); validated against the tool's input schema" }),
+      comment: z.string().max(2_000).optional().meta({ description: "Returned to the agent as the tool result when rejecting" }),
+    }),
+    response: ApprovalResponse,
   }),
   listApiKeys: defineEndpoint({
     method: "GET",

@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import type { getAgent } from "../domain/agents/agents";
+import type { getApproval } from "../domain/approvals/approvals";
 import type { getApiKey } from "../domain/identity/api-keys";
 import type { getRun, getRunTrace, listRuns } from "../domain/runs/runs";
-import type { AgentResponse, ApiKeyResponse, RunResponse } from "./endpoints";
+import type { AgentResponse, ApiKeyResponse, ApprovalResponse, RunResponse } from "./endpoints";
 
 /** Step kinds as the REST API names them: MODEL_CALL → "model", TOOL_CALL → "tool", RUN_STARTED → "run_started". */
 export function stepType(type: string): string {
@@ -82,5 +83,25 @@ export function presentTraceEvent(event: TraceEvent) {
     startedAt: event.startedAt.toISOString(),
     endedAt: iso(event.endedAt),
     durationMs: event.endedAt ? event.endedAt.getTime() - event.startedAt.getTime() : null,
+  };
+}
+
+export function presentApproval(approval: Awaited<ReturnType<typeof getApproval>>): z.input<typeof ApprovalResponse> {
+  return {
+    id: approval.id,
+    runId: approval.runId,
+    agent: approval.run.agent.slug,
+    onBehalfOf: approval.run.onBehalfOf.email,
+    tool: approval.toolName,
+    args: approval.args as Record<string, unknown>,
+    approvedArgs: (approval.decidedArgs as Record<string, unknown> | null) ?? null,
+    reason: approval.reason,
+    policy: approval.policy?.name ?? null,
+    status: approval.status.toLowerCase(),
+    comment: approval.comment,
+    decidedBy: approval.decidedBy?.email ?? null,
+    createdAt: approval.createdAt.toISOString(),
+    expiresAt: approval.expiresAt.toISOString(),
+    decidedAt: iso(approval.decidedAt),
   };
 }

@@ -2,6 +2,7 @@ import type { Db } from "../db";
 import { loadAgentVersionForRun } from "../domain/agents/run-config";
 import { loadAgentTools } from "../domain/tools/tools";
 import { runtimeSecrets } from "../env";
+import { loadRedactor } from "../domain/guards/redact";
 import type { KernelDeps } from "./kernel-deps";
 import type { ServerConnectionSpec } from "./mcp/types";
 import { getMcpPool, type McpClientPool } from "./mcp/pool";
@@ -47,6 +48,7 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
       });
     },
     callModel: (primary, fallback, input) => callModel(primary, fallback, input),
+    loadRedactor: (orgId) => loadRedactor(db, orgId, encryptionKey),
     async callTool(_orgId, tool, args, { signal, idempotencyKey }) {
       // executeRun always loads the agent's tools before calling one, so the spec is known here.
       const spec = specs.get(tool.toolId);

@@ -1,4 +1,5 @@
 import type { Db } from "../db";
+import type { Redactor } from "../domain/guards/redact";
 import type { AgentVersionConfig } from "../domain/agents/config";
 import type { ModelCallInput, ModelCallResult, ModelEndpoint } from "./models/types";
 
@@ -41,5 +42,7 @@ export interface KernelDeps {
   loadAgent(orgId: string, agentVersionId: string): Promise<KernelAgent>;
   loadTools(orgId: string, agentId: string): Promise<KernelTool[]>;
   callModel(primary: ModelEndpoint, fallback: ModelEndpoint | null, input: ModelCallInput): Promise<ModelCallResult>;
+  /** The org's redaction rules (settings + stored secret values), loaded once per run. */
+  loadRedactor(orgId: string): Promise<Redactor>;
   callTool(orgId: string, tool: KernelTool, args: Record<string, unknown>, options: { signal: AbortSignal; idempotencyKey: string }): Promise<ToolResult>;
 }

@@ -2,6 +2,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readDemoLedger } from "@/mcp-servers/demo/ledger";
 import { createRun, cancelRun, getRunTrace } from "../domain/runs/runs";
+import { seedDefaultPolicies } from "../domain/policy/policies";
 import { refreshServer, registerServer, SYSTEM_ACTOR } from "../domain/tools/servers";
 import { describeOnEachDatabase } from "../testing/databases";
 import { createTestOrg, type TestOrg } from "../testing/fixtures";
@@ -20,6 +21,8 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     const db = getDb();
     org = await createTestOrg(db, "kernel");
     demo = await createDemoToolsFor(db, org);
+    // The demo organisation's rules: small refunds go through, big ones wait for a person.
+    await seedDefaultPolicies(db, org.orgId);
     const deps = createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) });
     worker = new Worker(deps, { pollMs: 50, heartbeatMs: 500 });
     worker.start();
@@ -49,8 +52,10 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     expect(trace.map((e) => `${e.type}:${e.name}:${e.status}`)).toEqual([
       `RUN_STARTED:${agent.slug}:OK`,
       "MODEL_CALL:scripted:OK",
+      "POLICY_DECISION:lookup_order: allow:OK",
       "TOOL_CALL:lookup_order:OK",
       "MODEL_CALL:scripted:OK",
+      "POLICY_DECISION:issue_refund: allow:OK",
       "TOOL_CALL:issue_refund:OK",
       "MODEL_CALL:scripted:OK",
       "RUN_FINISHED:succeeded:OK",

@@ -1,6 +1,8 @@
 import crypto from "node:crypto";
 import os from "node:os";
 import { onRunnable } from "../domain/runs/wakeup";
+import { expireApprovals } from "../domain/approvals/approvals";
+import { loadGovernanceSettings } from "../domain/governance/settings";
 import { logger } from "../logger";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
@@ -43,6 +45,7 @@ export class Worker {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private lastSweep = 0;
   private wake: (() => void) | null = null;
 
   constructor(
@@ -91,6 +94,10 @@ export class Worker {
     while (!this.stopping) {
       const free = this.concurrency - this.active.size;
       let claimed = 0;
+      if (Date.now() - this.lastSweep >= this.heartbeatMs) {
+        this.lastSweep = Date.now();
+        await this.sweepApprovals();
+      }
       if (free > 0) {
         try {
           claimed = await this.claim(Math.min(free, 20));
@@ -109,6 +116,15 @@ export class Worker {
         });
         this.wake = null;
       }
+    }
+  }
+
+  /** Approvals nobody decided in time get their org's default outcome, and their runs are queued again. */
+  private async sweepApprovals(): Promise<void> {
+    try {
+      await expireApprovals(this.deps.db, async (orgId) => (await loadGovernanceSettings(this.deps.db, orgId)).approvalDefaultOutcome);
+    } catch (error) {
+      logger.error("expiring approvals failed; retrying on the next sweep", { workerId: this.workerId, error });
     }
   }
 

@@ -1,11 +1,14 @@
 import { createCallerFactory, createTRPCRouter } from "./init";
 import { agentsRouter } from "./routers/agents";
 import { apiKeysRouter } from "./routers/api-keys";
+import { approvalsRouter } from "./routers/approvals";
 import { auditRouter } from "./routers/audit";
 import { meRouter } from "./routers/me";
 import { membersRouter } from "./routers/members";
 import { modelsRouter } from "./routers/models";
+import { policiesRouter } from "./routers/policies";
 import { runsRouter } from "./routers/runs";
+import { spendRouter } from "./routers/spend";
 import { toolsRouter } from "./routers/tools";
 
 export const appRouter = createTRPCRouter({
@@ -15,8 +18,11 @@ export const appRouter = createTRPCRouter({
   agents: agentsRouter,
   models: modelsRouter,
   runs: runsRouter,
+  approvals: approvalsRouter,
   audit: auditRouter,
   tools: toolsRouter,
+  policies: policiesRouter,
+  spend: spendRouter,
 });
 
 export type AppRouter = typeof appRouter;

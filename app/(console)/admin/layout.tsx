@@ -1,12 +1,12 @@
 import type { ReactNode } from "react";
 import { AdminTabs } from "@/components/admin/AdminTabs";
-import { requirePageScope } from "@/server/console";
+import { allowedAdminSections } from "@/server/console";
 
 export default async function AdminLayout({ children }: { children: ReactNode }) {
-  await requirePageScope("members:manage");
+  const tabs = await allowedAdminSections();
   return (
     <div className="space-y-6">
-      <AdminTabs />
+      <AdminTabs tabs={tabs} />
       {children}
     </div>
   );

@@ -1,5 +1,7 @@
 import { redirect } from "next/navigation";
+import { allowedAdminSections } from "@/server/console";
 
-export default function AdminIndex() {
-  redirect("/admin/members");
+export default async function AdminIndex() {
+  const [first] = await allowedAdminSections();
+  redirect(first?.href ?? "/");
 }

@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { inTransaction, type DbOrTx, type Tx } from "@/server/db";
+import { voidPendingApprovals } from "../approvals/approvals";
+import { requestCancellation } from "../runs/runs";
 import { appendAudit } from "../audit/audit-log";
 import { canonicalJson } from "../canonical";
 import { Conflict, InvalidInput, NotFound, type FieldErrors } from "../errors";
@@ -466,13 +468,22 @@ async function changeStatus(db: DbOrTx, principal: Principal, agentId: string, c
       data: { status: change.to },
     });
     if (count === 0) throw statusConflict(change, agent.status);
+    // Stopping an agent stops its work: live runs are cancelled and what waited for a person is voided.
+    let cancelledRuns = 0;
+    if (change.to !== "ACTIVE") {
+      const live = await tx.run.findMany({ where: { orgId, agentId: agent.id, status: { in: ["QUEUED", "RUNNING", "WAITING_APPROVAL", "WAITING_REVIEW"] } }, select: { id: true } });
+      const ids = live.map((r) => r.id);
+      await voidPendingApprovals(tx, { orgId, runIds: ids }, `The agent was ${change.verb}.`);
+      await requestCancellation(tx, orgId, ids);
+      cancelledRuns = ids.length;
+    }
     await appendAudit(tx, {
       orgId,
       action: change.action,
       ...actorOf(principal),
       targetType: "Agent",
       targetId: agent.id,
-      data: { slug: agent.slug, from: agent.status, to: change.to },
+      data: { slug: agent.slug, from: agent.status, to: change.to, cancelledRuns },
     });
   });
   return getAgent(db, principal, agentId);

@@ -17,6 +17,8 @@ export const ScriptToolTurnSchema = z.object({
 
 export const ScriptFinalTurnSchema = z.object({
   final: z.string({ error: "must be text: the agent's answer." }),
+  /** Said instead of `final` when the last tool call failed (denied, rejected, errored): {{result}} is the error. */
+  onToolError: z.string({ error: "must be text." }).optional(),
   delayMs: DelayMs,
 });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DbOrTx } from "@/server/db";
+import { inTransaction, type DbOrTx } from "@/server/db";
 import { appendAudit } from "../audit/audit-log";
 import { NotFound } from "../errors";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
@@ -68,14 +68,16 @@ export async function getGovernanceSettings(db: DbOrTx, principal: Principal): P
 export async function updateGovernanceSettings(db: DbOrTx, principal: Principal, raw: unknown): Promise<GovernanceSettings> {
   requireScope(principal, "policies:manage");
   const settings = parseInput(GovernanceSettings, raw);
-  await db.org.update({ where: { id: principal.orgId }, data: { governance: settings } });
-  await appendAudit(db, {
-    orgId: principal.orgId,
-    action: "governance.updated",
-    ...actorOf(principal),
-    targetType: "Org",
-    targetId: principal.orgId,
-    data: settings,
+  await inTransaction(db, async (tx) => {
+    await tx.org.update({ where: { id: principal.orgId }, data: { governance: settings } });
+    await appendAudit(tx, {
+      orgId: principal.orgId,
+      action: "governance.updated",
+      ...actorOf(principal),
+      targetType: "Org",
+      targetId: principal.orgId,
+      data: settings,
+    });
   });
   return settings;
 }

@@ -149,17 +149,55 @@ export async function cancelRun(db: DbOrTx, principal: Principal, id: string) {
   const run = await db.run.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true, status: true, createdByUserId: true, onBehalfOfUserId: true } });
   if (!run) throw new NotFound("Run");
   if ((TERMINAL_STATUSES as readonly string[]).includes(run.status)) throw new Conflict(`This run already ended (${run.status.toLowerCase()}).`);
-  const queued = await db.run.updateMany({
-    where: { id, orgId: principal.orgId, status: "QUEUED" },
-    data: { status: "CANCELLED", cancelRequestedAt: new Date(), endedAt: new Date(), error: "Cancelled before it started." },
-  });
-  if (queued.count === 0) {
-    await db.run.updateMany({
-      where: { id, orgId: principal.orgId, status: { notIn: [...TERMINAL_STATUSES] }, cancelRequestedAt: null },
-      data: { cancelRequestedAt: new Date() },
-    });
-  }
+  await requestCancellation(db, principal.orgId, [id]);
   await appendAudit(db, { orgId: principal.orgId, action: "run.cancel_requested", ...actorOf(principal), targetType: "Run", targetId: id });
+  return getRun(db, principal, id);
+}
+
+/**
+ * Cancels runs wherever they are: a queued run that never started ends at once; a running one stops at its next
+ * step; a run parked on a person (approval or review) is queued again with the request, so a worker ends it
+ * properly (voiding what waited) and its trace says so.
+ */
+export async function requestCancellation(db: DbOrTx, orgId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const now = new Date();
+  await db.run.updateMany({
+    where: { id: { in: ids }, orgId, status: "QUEUED", startedAt: null },
+    data: { status: "CANCELLED", cancelRequestedAt: now, endedAt: now, error: "Cancelled before it started." },
+  });
+  await db.run.updateMany({
+    where: { id: { in: ids }, orgId, status: { in: ["WAITING_APPROVAL", "WAITING_REVIEW"] } },
+    data: { status: "QUEUED", cancelRequestedAt: now },
+  });
+  await db.run.updateMany({
+    where: { id: { in: ids }, orgId, status: { notIn: [...TERMINAL_STATUSES] }, cancelRequestedAt: null },
+    data: { cancelRequestedAt: now },
+  });
+  signalRunnable();
+}
+
+/** Halts a person may lift: a budget that has since been raised, or an interrupted call they have checked. */
+const RESUMABLE_HALTS = ["budget", "interrupted"];
+
+export async function resumeRun(db: DbOrTx, principal: Principal, id: string) {
+  requireScope(principal, "runs:write");
+  const run = await db.run.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true, status: true, haltReason: true } });
+  if (!run) throw new NotFound("Run");
+  if (run.status !== "HALTED" || !RESUMABLE_HALTS.includes(run.haltReason ?? "")) {
+    throw new Conflict(
+      run.status === "HALTED"
+        ? `A run halted for "${run.haltReason ?? "unknown"}" cannot be resumed; only budget and interrupted halts can.`
+        : `Only a halted run can be resumed; this one is ${run.status.toLowerCase().replace("_", " ")}.`,
+    );
+  }
+  const { count } = await db.run.updateMany({
+    where: { id, orgId: principal.orgId, status: "HALTED" },
+    data: { status: "QUEUED", haltReason: null, error: null, endedAt: null, cancelRequestedAt: null },
+  });
+  if (count !== 1) throw new Conflict("The run changed while you were resuming it; reload and try again.");
+  await appendAudit(db, { orgId: principal.orgId, action: "run.resumed", ...actorOf(principal), targetType: "Run", targetId: id, data: { haltReason: run.haltReason } });
+  signalRunnable();
   return getRun(db, principal, id);
 }
 

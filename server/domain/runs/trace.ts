@@ -179,3 +179,21 @@ export async function finishRun(
     if (count !== 1) throw new LeaseLost(writer.runId);
   });
 }
+
+/**
+ * Parks a run until a person decides its approval: WAITING_APPROVAL, lease released. The approval row is locked
+ * first, so a decision racing this call either lands before (the run is not parked: returns false) or waits and
+ * then finds the run parked and queues it again — a run can never be parked on an approval already decided.
+ */
+export async function parkForApproval(db: Db, writer: TraceWriter, approvalId: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    await assertLease(tx, writer);
+    const rows = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM approvals WHERE id = ${approvalId} FOR UPDATE`;
+    if (rows[0]?.status !== "PENDING") return false;
+    await tx.run.updateMany({
+      where: { id: writer.runId, orgId: writer.orgId, leaseOwner: writer.workerId, status: "RUNNING" },
+      data: { status: "WAITING_APPROVAL", leaseOwner: null, leaseUntil: null },
+    });
+    return true;
+  });
+}

@@ -40,7 +40,11 @@ export function demoAgents(sandboxDir: string): DemoAgent[] {
       script: [
         { tool: "lookup_order", args: { orderId: "{{input.match:/order\\s*#?(\\d+)/i:1}}" }, delayMs: PACE_MS },
         { tool: "issue_refund", args: { orderId: "{{result.id}}", amountUsd: "{{input.match:/\\$\\s*(\\d+(?:\\.\\d+)?)/:1|number}}" }, delayMs: PACE_MS },
-        { final: "Refunded ${{input.match:/\\$\\s*(\\d+(?:\\.\\d+)?)/:1}} on order {{results.0.id}} for {{results.0.customer}}.", delayMs: PACE_MS },
+        {
+          final: "Refunded ${{result.amountUsd}} on order {{result.orderId}} for {{result.customer}}.",
+          onToolError: "I did not refund order {{results.0.id}}. {{result}}",
+          delayMs: PACE_MS,
+        },
       ],
     },
     {

@@ -4,7 +4,8 @@ import type { Prisma, ToolServer } from "@/server/generated/prisma/client";
 import { ToolCallError, type DiscoveredTool, type McpConnector, type ServerConnectionSpec } from "@/server/runtime/mcp/types";
 import { logger } from "@/server/logger";
 import { appendAudit, type AuditActorType } from "../audit/audit-log";
-import { hashCanonical } from "../canonical";
+import { diffLines, diffStats, type DiffLine } from "../agents/line-diff";
+import { canonicalJson, hashCanonical } from "../canonical";
 import { Conflict, DomainError, InvalidInput, NotFound } from "../errors";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
 import { resolveSecrets, SecretName } from "../secrets/secrets";
@@ -18,7 +19,9 @@ import { isUniqueViolation, parseInput } from "./input";
  * - A tool's `definitionHash` is the hash of what the server last said (name, description, inputSchema);
  *   `approvedHash` is what an admin accepted. When they differ the tool is PENDING_REVIEW and not callable: a
  *   server cannot change what a tool does under an agent's feet (rug-pull protection). New tools are approved as
- *   discovered; classification (risk) is still required before policy lets anyone call them.
+ *   discovered; classification (risk) is still required before policy lets anyone call them. The approved
+ *   description and input schema are stored next to `approvedHash`, so a change is reviewed as a diff; approving
+ *   binds to the definition hash the reviewer saw (a server changing it again mid-review is a Conflict).
  * - A tool the server stopped offering is DISABLED (kept, with its grants and classification, in case it comes
  *   back); it returns ACTIVE only if its definition still matches the approved hash.
  * - Refreshes of one server are serialised by an advisory lock, and the network call happens before the
@@ -369,6 +372,128 @@ export function toolDefinitionHash(tool: Pick<DiscoveredTool, "name" | "descript
   return hashCanonical({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema });
 }
 
+export const ApproveToolDefinitionInput = z.object({
+  toolId: z.string().min(1),
+  /**
+   * The definition hash the reviewer looked at. When given, approval fails with Conflict if the server changed the
+   * tool again since: nobody approves a definition they have not seen.
+   */
+  definitionHash: z.string().min(1).optional(),
+});
+export type ApproveToolDefinitionInput = z.input<typeof ApproveToolDefinitionInput>;
+
+/** JSON with sorted keys, two-space indented: the same schema always prints the same lines, so diffs show content. */
+function prettySchema(value: unknown): string {
+  return JSON.stringify(JSON.parse(canonicalJson(value ?? null)), null, 2);
+}
+
+export interface DefinitionTextDiff {
+  changed: boolean;
+  added: number;
+  removed: number;
+  lines: DiffLine[];
+}
+
+function textDiff(before: string, after: string): DefinitionTextDiff {
+  const lines = diffLines(before, after);
+  return { changed: before !== after, ...diffStats(lines), lines };
+}
+
+export const DEFINITION_NOT_RECORDED =
+  "The previous definition was not recorded: this tool was approved before Switchboard kept approved definitions. Review the current definition in full.";
+
+/**
+ * What changed in a tool's definition since it was approved: the approved and current description and input
+ * schema, with line diffs (schemas pretty-printed with sorted keys). For a tool approved before approved
+ * definitions were recorded, `approved.description` and `approved.inputSchema` are null, the diffs are null and
+ * `note` says so.
+ */
+export async function getToolDefinitionReview(db: DbOrTx, principal: Principal, toolId: string) {
+  requireScope(principal, "tools:read");
+  const tool = await db.tool.findFirst({
+    where: { id: toolId, orgId: principal.orgId },
+    select: {
+      id: true,
+      name: true,
+      status: true,
+      risk: true,
+      updatedAt: true,
+      description: true,
+      inputSchema: true,
+      definitionHash: true,
+      approvedHash: true,
+      approvedDescription: true,
+      approvedInputSchema: true,
+      server: { select: { id: true, name: true } },
+    },
+  });
+  if (!tool) throw new NotFound("Tool");
+  const recorded = tool.approvedHash !== null && tool.approvedDescription !== null && tool.approvedInputSchema !== null;
+  const currentSchema = prettySchema(tool.inputSchema);
+  return {
+    tool: { id: tool.id, name: tool.name, status: tool.status, risk: tool.risk, updatedAt: tool.updatedAt, server: tool.server },
+    /** True when the current definition is not the approved one (the tool is, or would be, held for review). */
+    changed: tool.definitionHash !== tool.approvedHash,
+    recorded,
+    note: recorded ? null : DEFINITION_NOT_RECORDED,
+    approved: {
+      hash: tool.approvedHash,
+      description: recorded ? tool.approvedDescription : null,
+      inputSchema: recorded ? prettySchema(tool.approvedInputSchema) : null,
+    },
+    current: { hash: tool.definitionHash, description: tool.description, inputSchema: currentSchema },
+    diff: recorded
+      ? {
+          description: textDiff(tool.approvedDescription ?? "", tool.description),
+          inputSchema: textDiff(prettySchema(tool.approvedInputSchema), currentSchema),
+        }
+      : null,
+  };
+}
+
+export type ToolDefinitionReview = Awaited<ReturnType<typeof getToolDefinitionReview>>;
+
+/**
+ * Accepts a tool's current definition: it becomes the approved one (hash, description, schema) and the tool is
+ * ACTIVE again. Classification is kept; the reviewer should check it still fits.
+ */
+export async function approveToolDefinition(db: DbOrTx, principal: Principal, rawInput: ApproveToolDefinitionInput) {
+  requireScope(principal, "tools:manage");
+  const input = parseInput(ApproveToolDefinitionInput, rawInput);
+  const orgId = principal.orgId;
+  return inTransaction(db, async (tx) => {
+    const tool = await tx.tool.findFirst({
+      where: { id: input.toolId, orgId },
+      select: { id: true, name: true, status: true, description: true, inputSchema: true, definitionHash: true, approvedHash: true, server: { select: { name: true } } },
+    });
+    if (!tool) throw new NotFound("Tool");
+    if (tool.status === "DISABLED") throw new Conflict(`“${tool.name}” is no longer offered by its server; there is no definition to approve.`);
+    if (input.definitionHash !== undefined && input.definitionHash !== tool.definitionHash) {
+      throw new Conflict(`The server changed “${tool.name}” again while you were reviewing it. Review the new change.`);
+    }
+    if (tool.status === "ACTIVE" && tool.approvedHash === tool.definitionHash) {
+      throw new Conflict(`The current definition of “${tool.name}” is already approved.`);
+    }
+    const inputSchema = (tool.inputSchema && typeof tool.inputSchema === "object" ? tool.inputSchema : { type: "object" }) as Prisma.InputJsonObject;
+    // CAS on the hash read above: a refresh that changed the definition in between makes this a Conflict, not an
+    // approval of something nobody saw.
+    const { count } = await tx.tool.updateMany({
+      where: { id: tool.id, orgId, definitionHash: tool.definitionHash, status: { not: "DISABLED" } },
+      data: { approvedHash: tool.definitionHash, approvedDescription: tool.description, approvedInputSchema: inputSchema, status: "ACTIVE" },
+    });
+    if (count === 0) throw new Conflict(`The server changed “${tool.name}” again while you were reviewing it. Review the new change.`);
+    await appendAudit(tx, {
+      orgId,
+      action: "tool.definition_approved",
+      ...actorOf(principal),
+      targetType: "Tool",
+      targetId: tool.id,
+      data: { tool: tool.name, server: tool.server.name, oldHash: tool.approvedHash, newHash: tool.definitionHash },
+    });
+    return tx.tool.findFirstOrThrow({ where: { id: tool.id, orgId }, select: toolSelect });
+  });
+}
+
 export interface RefreshResult {
   ok: boolean;
   /** Why the server could not be reached, in plain words; also stored as the server's lastError. */
@@ -438,7 +563,19 @@ async function syncTools(tx: Tx, orgId: string, actor: ToolActor, server: ToolSe
     const row = byName.get(tool.name);
     if (!row) {
       await tx.tool.create({
-        data: { orgId, serverId: server.id, name: tool.name, description: tool.description, inputSchema, definitionHash, approvedHash: definitionHash, status: "ACTIVE" },
+        data: {
+          orgId,
+          serverId: server.id,
+          name: tool.name,
+          description: tool.description,
+          inputSchema,
+          definitionHash,
+          // The approved definition is recorded with its hash, so a later change can be reviewed as a diff.
+          approvedHash: definitionHash,
+          approvedDescription: tool.description,
+          approvedInputSchema: inputSchema,
+          status: "ACTIVE",
+        },
       });
       added.push(tool.name);
       continue;
@@ -448,10 +585,19 @@ async function syncTools(tx: Tx, orgId: string, actor: ToolActor, server: ToolSe
     if (row.status === "DISABLED") status = approved ? "ACTIVE" : "PENDING_REVIEW"; // it came back
     else if (!approved) status = "PENDING_REVIEW";
     else if (row.status === "PENDING_REVIEW") status = "ACTIVE"; // changed back to what was approved
-    if (definitionHash !== row.definitionHash || status !== row.status) {
+    // A tool approved before the approved definition was recorded, still offering exactly that definition:
+    // record it now, so its next change can be shown as a diff.
+    const backfill = approved && row.approvedDescription === null;
+    if (definitionHash !== row.definitionHash || status !== row.status || backfill) {
       await tx.tool.updateMany({
         where: { id: row.id, orgId },
-        data: { description: tool.description, inputSchema, definitionHash, status },
+        data: {
+          description: tool.description,
+          inputSchema,
+          definitionHash,
+          status,
+          ...(backfill ? { approvedDescription: tool.description, approvedInputSchema: inputSchema } : {}),
+        },
       });
     }
     if (row.status === "DISABLED") added.push(tool.name);

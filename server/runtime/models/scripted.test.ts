@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ModelCallError } from "./errors";
+import { wrapUntrusted } from "../../domain/guards/untrusted";
 import { runScript } from "./scripted";
 import type { ChatMessage, ModelCallInput, ScriptTurn } from "./types";
 
@@ -96,6 +97,15 @@ describe("scripted model", () => {
     const script: ScriptTurn[] = [{ tool: "refund", args: { amount: "{{input.match:/\\$(\\d+(?:\\.\\d+)?)/:1|number}}", phrase: "{{input.match:/for \\S+/i:0}}" } }];
     const response = await runScript(input(script, [{ role: "user", content: "Refund FOR $12.50 please" }]));
     expect(response.toolCalls[0]?.args).toEqual({ amount: 12.5, phrase: "FOR $12.50" });
+  });
+
+  it("says onToolError instead of final when the last tool call failed, and reads tool output inside the untrusted fence", async () => {
+    const script: ScriptTurn[] = [{ tool: "issue_refund", args: {} }, { final: "Refunded ${{result.amountUsd}}.", onToolError: "No refund: {{result}}" }];
+    const failed = await runScript(input(script, conversation({ call: "issue_refund", result: "Error: A person rejected this call: store credit instead." })));
+    expect(failed.content).toBe("No refund: Error: A person rejected this call: store credit instead.");
+    const fenced = conversation({ call: "issue_refund", result: "" });
+    fenced[fenced.length - 1] = { ...fenced[fenced.length - 1]!, content: wrapUntrusted("demo/issue_refund", JSON.stringify({ amountUsd: 200 })) };
+    expect((await runScript(input(script, fenced))).content).toBe("Refunded $200.");
   });
 
   it("uses a tool result that is not JSON as text", async () => {

@@ -9,6 +9,8 @@
  *   {{result}} / {{result.a.0.b}}   the most recent tool result (parsed as JSON when it is JSON)
  *   {{results.N.path}}              the N-th tool result of the run, 0-based
  *   ...|number                      assert the value is numeric and produce a number
+ * A final turn may carry `onToolError`: said instead of `final` when the last tool call failed ({{result}} is then
+ * the error text), so a demo agent can answer sensibly after a person rejected its call.
  * A string that is exactly one template takes the value's own type (object, number, ...); a template embedded in
  * longer text is rendered as text (JSON for objects).
  */
@@ -48,6 +50,7 @@ function validateScript(script: unknown): ScriptTurn[] {
     if (isTool && turn.args !== undefined && !isPlainObject(turn.args)) throw scriptError(`${where}: "args" must be an object.`);
     if (isTool && turn.say !== undefined && typeof turn.say !== "string") throw scriptError(`${where}: "say" must be a string.`);
     if (!isTool && typeof turn.final !== "string") throw scriptError(`${where}: "final" must be a string.`);
+    if (!isTool && turn.onToolError !== undefined && typeof turn.onToolError !== "string") throw scriptError(`${where}: "onToolError" must be a string.`);
     const delay = turn.delayMs;
     if (delay !== undefined && (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0)) {
       throw scriptError(`${where}: "delayMs" must be a non-negative number.`);
@@ -56,7 +59,11 @@ function validateScript(script: unknown): ScriptTurn[] {
   return script as ScriptTurn[];
 }
 
-function parseResult(content: string): unknown {
+// The kernel fences tool output as untrusted data (server/domain/guards/untrusted.ts); a script reads the inside.
+const UNTRUSTED_BLOCK = /^<tool_output source="[^"]*" trust="untrusted">\n([\s\S]*)\n<\/tool_output>\n[^\n]*$/;
+
+function parseResult(wrapped: string): unknown {
+  const content = UNTRUSTED_BLOCK.exec(wrapped)?.[1] ?? wrapped;
   try {
     return JSON.parse(content);
   } catch {
@@ -184,7 +191,9 @@ export async function runScript(input: ModelCallInput, signal: AbortSignal | und
       toolCalls.push({ id: `call_${turnIndex}`, name: turn.tool, args });
       content = turn.say === undefined ? "" : asText(render(turn.say, "say", ctx, false));
     } else {
-      content = asText(render(turn.final, "final", ctx, false));
+      const last = messages[messages.length - 1];
+      const toolFailed = last?.role === "tool" && last.content.startsWith("Error:");
+      content = toolFailed && turn.onToolError !== undefined ? asText(render(turn.onToolError, "onToolError", ctx, false)) : asText(render(turn.final, "final", ctx, false));
     }
     if (turn.delayMs) await abortableSleep(turn.delayMs, signal);
   }

@@ -51,7 +51,7 @@ export interface ModelEndpoint {
 /** A scripted model's script: deterministic turns, for demos and tests (see scripted.ts). */
 export type ScriptTurn =
   | { tool: string; args: JsonObject; delayMs?: number; say?: string }
-  | { final: string; delayMs?: number };
+  | { final: string; onToolError?: string; delayMs?: number };
 
 export interface ModelCallInput {
   messages: ChatMessage[];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CreateRunInput, ListRunsInput, cancelRun, createRun, getRun, getRunTrace, listRuns } from "../../domain/runs/runs";
+import { CreateRunInput, ListRunsInput, cancelRun, createRun, getRun, getRunTrace, listRuns, resumeRun } from "../../domain/runs/runs";
 import { createTRPCRouter, scopedProcedure } from "../init";
 
 export const runsRouter = createTRPCRouter({
@@ -14,4 +14,7 @@ export const runsRouter = createTRPCRouter({
   cancel: scopedProcedure("runs:cancel")
     .input(z.object({ id: z.string().min(1) }))
     .mutation(({ ctx, input }) => cancelRun(ctx.db, ctx.principal, input.id)),
+  resume: scopedProcedure("runs:write")
+    .input(z.object({ id: z.string().min(1) }))
+    .mutation(({ ctx, input }) => resumeRun(ctx.db, ctx.principal, input.id)),
 });

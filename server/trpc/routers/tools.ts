@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { CreateSecretInput, UpdateSecretInput, createSecret, deleteSecret, listSecrets, updateSecret } from "../../domain/secrets/secrets";
 import {
+  ApproveToolDefinitionInput,
   RegisterToolServerInput,
   SetToolServerEnabledInput,
   UpdateToolServerInput,
+  approveToolDefinition,
   deleteToolServer,
+  getToolDefinitionReview,
   getToolServer,
   listToolServers,
   listTools,
@@ -59,6 +62,12 @@ export const toolsRouter = createTRPCRouter({
     .input(IdInput)
     .mutation(({ ctx, input }) => refreshToolServer(ctx.db, ctx.principal, input.id, { mcp: getMcpPool(), ...encryption() })),
   classify: scopedProcedure("tools:manage").input(ClassifyToolInput).mutation(({ ctx, input }) => classifyTool(ctx.db, ctx.principal, input)),
+  definitionReview: scopedProcedure("tools:read")
+    .input(z.object({ toolId: z.string().min(1) }))
+    .query(({ ctx, input }) => getToolDefinitionReview(ctx.db, ctx.principal, input.toolId)),
+  approveDefinition: scopedProcedure("tools:manage")
+    .input(ApproveToolDefinitionInput)
+    .mutation(({ ctx, input }) => approveToolDefinition(ctx.db, ctx.principal, input)),
   secrets: secretsRouter,
   grants: grantsRouter,
 });

@@ -1,8 +1,10 @@
 import type { Metadata } from "next";
 import { MembersAdmin } from "@/components/admin/MembersAdmin";
+import { requirePageScope } from "@/server/console";
 
 export const metadata: Metadata = { title: "Members" };
 
-export default function MembersPage() {
+export default async function MembersPage() {
+  await requirePageScope("members:manage");
   return <MembersAdmin />;
 }

@@ -8,7 +8,9 @@ import { cn } from "@/lib/cn";
 import { formatDateTime, formatUsd } from "@/lib/format";
 import { hasScope } from "@/lib/scopes";
 import { messageOf, useTRPC } from "@/lib/trpc";
+import { EventSummary, GovernanceDetail, GOVERNANCE_TYPES, governanceBadgeTone, governanceBarColour, governanceRowText, summaryShowsError } from "./GovernanceEvents";
 import { JsonView } from "./JsonView";
+import { isResumableHalt, ResumeBanner, WaitingApprovalBanner } from "./RunBanners";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { formatDuration, isLive } from "./runStatus";
 
@@ -68,6 +70,13 @@ export function RunDetail({ runId }: { runId: string }) {
     if (wasLive.current && !live) void refetchTrace();
     wasLive.current = live;
   }, [live, refetchTrace]);
+  const waiting = run.data?.status === "WAITING_APPROVAL";
+  // Which approval the run waits for (the trace's PENDING event does not know the approval's id yet).
+  const pendingApprovals = useQuery({
+    ...trpc.approvals.list.queryOptions({ runId, status: "PENDING", limit: 10 }),
+    enabled: waiting,
+    refetchInterval: waiting ? 2_000 : false,
+  });
   const [open, setOpen] = useState<Set<number>>(new Set());
   const cancel = useMutation(
     trpc.runs.cancel.mutationOptions({
@@ -76,6 +85,16 @@ export function RunDetail({ runId }: { runId: string }) {
         void queryClient.invalidateQueries({ queryKey: trpc.runs.byId.queryKey({ id: runId }) });
       },
       onError: (error) => toast({ title: "Could not cancel", description: messageOf(error), tone: "danger" }),
+    }),
+  );
+  const resume = useMutation(
+    trpc.runs.resume.mutationOptions({
+      onSuccess: () => {
+        toast({ title: "Resuming", description: "The run is queued again and continues where it stopped.", tone: "success" });
+        void queryClient.invalidateQueries({ queryKey: trpc.runs.byId.queryKey({ id: runId }) });
+        void queryClient.invalidateQueries({ queryKey: trpc.runs.trace.queryKey({ id: runId }) });
+      },
+      onError: (error) => toast({ title: "Could not resume", description: messageOf(error), tone: "danger", duration: 10_000 }),
     }),
   );
 
@@ -95,6 +114,11 @@ export function RunDetail({ runId }: { runId: string }) {
   const origin = events[0]?.startedAt.getTime() ?? data.startedAt?.getTime() ?? now;
   const end = Math.max(data.endedAt?.getTime() ?? now, ...events.map((e) => (e.endedAt ?? new Date(now)).getTime()));
   const span = Math.max(end - origin, 1);
+  const waitingFor = waiting ? (pendingApprovals.data?.items ?? []) : [];
+  const approvalHrefFor = (toolName: string) => {
+    const match = waitingFor.find((a) => a.toolName === toolName) ?? waitingFor[0];
+    return match ? `/approvals#approval-${match.id}` : "/approvals";
+  };
   const toggle = (seq: number) => setOpen((current) => { const next = new Set(current); if (next.has(seq)) next.delete(seq); else next.add(seq); return next; });
 
   return (
@@ -105,6 +129,11 @@ export function RunDetail({ runId }: { runId: string }) {
         description={<span className="font-mono text-xs">{data.id}</span>}
         actions={live && hasScope(me.data, "runs:cancel") ? <Button variant="danger" loading={cancel.isPending} onClick={() => cancel.mutate({ id: runId })}>Cancel run</Button> : null}
       />
+
+      {waiting ? <WaitingApprovalBanner approvals={waitingFor} canDecide={hasScope(me.data, "approvals:decide")} now={now} /> : null}
+      {isResumableHalt(data.status, data.haltReason) && data.haltReason ? (
+        <ResumeBanner haltReason={data.haltReason} canResume={hasScope(me.data, "runs:write")} resuming={resume.isPending} onResume={() => resume.mutate({ id: runId })} />
+      ) : null}
 
       <Card>
         <CardBody>
@@ -147,8 +176,10 @@ export function RunDetail({ runId }: { runId: string }) {
               const left = ((startedAt - origin) / span) * 100;
               const width = Math.max(((endedAt - startedAt) / span) * 100, 0.6);
               const payload = asRecord(event.payload);
-              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type);
+              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type) || GOVERNANCE_TYPES.has(event.type);
               const isOpen = open.has(event.seq);
+              const governanceTone = governanceBadgeTone(event.type, event.status, payload);
+              const rowText = governanceRowText(event.type, event.name, payload);
               return (
                 <Fragment key={event.id}>
                   <li className="border-b border-border last:border-b-0">
@@ -160,15 +191,16 @@ export function RunDetail({ runId }: { runId: string }) {
                     >
                       <span className="text-xs text-fg-subtle tabular-nums">{event.seq}</span>
                       <span className="flex min-w-0 items-center gap-2">
-                        <Badge tone={event.status === "ERROR" ? "danger" : event.status === "PENDING" ? "info" : event.type === "MODEL_CALL" ? "accent" : event.type === "RUN_RESUMED" ? "warning" : "neutral"}>
+                        <Badge tone={governanceTone ?? (event.status === "ERROR" ? "danger" : event.status === "PENDING" ? "info" : event.type === "MODEL_CALL" ? "accent" : event.type === "RUN_RESUMED" ? "warning" : "neutral")}>
                           {TYPE_LABELS[event.type] ?? event.type}
                         </Badge>
-                        <span className="truncate font-medium text-fg" title={event.name}>{event.name}</span>
-                        {event.status === "PENDING" ? <Spinner size="sm" label={`Waiting for ${event.name}`} /> : null}
+                        {/* Only the step itself carries the tool's name as a title: policy and approval rows about the same tool do not. */}
+                        {rowText ?? <span className="truncate font-medium text-fg" title={event.name}>{event.name}</span>}
+                        {event.status === "PENDING" ? <Spinner size="sm" label={event.type === "APPROVAL" ? "Waiting for a person's decision" : `Waiting for ${event.name}`} /> : null}
                       </span>
                       <span className="relative h-2.5 rounded-full bg-gray-100" aria-hidden="true">
                         <span
-                          className={cn("absolute top-0 h-2.5 rounded-full", BAR_COLOURS[event.type] ?? "bg-gray-400", event.status === "PENDING" && "animate-pulse", event.status === "ERROR" && "bg-danger-500")}
+                          className={cn("absolute top-0 h-2.5 rounded-full", governanceBarColour(event.type, event.status, payload) ?? BAR_COLOURS[event.type] ?? "bg-gray-400", event.status === "PENDING" && "animate-pulse", event.status === "ERROR" && "bg-danger-500")}
                           style={{ left: `${Math.min(left, 99.4)}%`, width: `${Math.min(width, 100 - left)}%` }}
                         />
                       </span>
@@ -176,6 +208,7 @@ export function RunDetail({ runId }: { runId: string }) {
                       <span className="text-right text-xs text-fg-muted tabular-nums">{event.inputTokens + event.outputTokens > 0 ? `${event.inputTokens} / ${event.outputTokens}` : "—"}</span>
                       <span className="text-right text-xs text-fg-muted tabular-nums">{event.costMicros > 0 ? formatUsd(event.costMicros) : "—"}</span>
                     </button>
+                    <EventSummary type={event.type} status={event.status} payload={payload} approvalHref={approvalHrefFor(event.name)} now={now} />
                     {isOpen ? <EventDetail type={event.type} payload={payload} startedAt={event.startedAt} /> : null}
                   </li>
                 </Fragment>
@@ -202,7 +235,7 @@ function textOf(value: unknown): string {
 
 function EventDetail({ type, payload, startedAt }: { type: string; payload: JsonRecord; startedAt: Date }) {
   const error = asRecord(payload.error);
-  const errorText = typeof payload.error === "string" ? payload.error : typeof error.message === "string" ? error.message : null;
+  const errorText = summaryShowsError(type, payload) ? null : typeof payload.error === "string" ? payload.error : typeof error.message === "string" ? error.message : null;
   return (
     <div className="space-y-3 border-t border-border bg-gray-50/50 px-4 py-3 pl-16">
       <p className="text-xs text-fg-subtle">Started {formatDateTime(startedAt)}</p>
@@ -226,6 +259,7 @@ function EventDetail({ type, payload, startedAt }: { type: string; payload: Json
       ) : null}
       {type === "RUN_RESUMED" ? <p className="text-sm text-fg-muted">{textOf(payload.reason)}</p> : null}
       {MARKERS.has(type) ? <JsonView label="Details" value={payload} /> : null}
+      {GOVERNANCE_TYPES.has(type) ? <GovernanceDetail type={type} payload={payload} /> : null}
     </div>
   );
 }

@@ -19,6 +19,7 @@ import {
 import { cn } from "@/lib/cn";
 import { ROLE_LABELS, type RoleName } from "@/lib/scopes";
 import { navFor, type NavIcon } from "./nav";
+import { PendingApprovalsBadge } from "./PendingApprovalsBadge";
 
 const ICONS: Record<NavIcon, typeof IconDashboard> = {
   dashboard: IconDashboard,
@@ -78,6 +79,7 @@ export function ConsoleShell({ viewer, children }: { viewer: ConsoleViewer; chil
                   >
                     <Icon size={16} />
                     {item.label}
+                    {item.badge === "pendingApprovals" ? <PendingApprovalsBadge /> : null}
                   </Link>
                 </li>
               );

@@ -8,12 +8,14 @@ export interface NavItem {
   icon: NavIcon;
   /** Shown when the viewer holds any of these scopes. */
   anyOf: readonly Scope[];
+  /** A live count shown next to the label. */
+  badge?: "pendingApprovals";
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/", label: "Dashboard", icon: "dashboard", anyOf: ["runs:read"] },
   { href: "/inbox", label: "Inbox", icon: "inbox", anyOf: ["inbox:read"] },
-  { href: "/approvals", label: "Approvals", icon: "approvals", anyOf: ["approvals:read"] },
+  { href: "/approvals", label: "Approvals", icon: "approvals", anyOf: ["approvals:read"], badge: "pendingApprovals" },
   { href: "/runs", label: "Runs", icon: "runs", anyOf: ["runs:read"] },
   { href: "/agents", label: "Agents", icon: "agents", anyOf: ["agents:read"] },
   { href: "/memory", label: "Memory", icon: "memory", anyOf: ["memory:read"] },

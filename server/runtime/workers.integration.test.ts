@@ -83,6 +83,8 @@ describe("standalone workers on PostgreSQL", () => {
         { final: "done", delayMs: 300 },
       ],
     });
+    // This test is about crashes, not approvals: a rule explicitly allows the agent's side effects.
+    await db.policy.create({ data: { orgId: org.orgId, name: `allow ${agent.slug}`, effect: "ALLOW", reason: "Crash test agent", agentId: agent.agentId } });
     const first = await startWorker(workerDataDir);
     workers.push(first);
     const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "refund 1003" });

@@ -40,7 +40,7 @@ export function ApprovalsQueue() {
   });
   const decided = useInfiniteQuery(
     trpc.approvals.list.infiniteQueryOptions(
-      { limit: 25 },
+      { decided: true, limit: 25 },
       { getNextPageParam: (last) => last.nextCursor ?? undefined, enabled: tab === "decided", refetchInterval: tab === "decided" ? 3_000 : false },
     ),
   );
@@ -94,7 +94,7 @@ export function ApprovalsQueue() {
     }
   }, [loadedIds, pending.isSuccess, tab]);
 
-  const decidedItems = decided.data?.pages.flatMap((page) => page.items).filter((a) => a.status !== "PENDING") ?? [];
+  const decidedItems = decided.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <div className="space-y-6">

@@ -80,6 +80,9 @@ describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
     const run = await waitForRun(db, id);
     expect(run.status).toBe("SUCCEEDED");
     expect(refundsOf(id).map((e) => e.kind === "refund" && e.amountUsd)).toEqual([200]);
+    const history = await listApprovals(db, org.principals.MEMBER, { decided: true, runId: id });
+    expect(history.items.map((a) => [a.status, a.decidedArgs])).toEqual([["APPROVED", { orderId: "1001", amountUsd: 200 }]]);
+    expect((await listApprovals(db, org.principals.MEMBER, { status: "PENDING", runId: id })).items).toEqual([]);
     const trace = await getRunTrace(db, org.principals.OWNER, id);
     const executed = trace.filter((e) => e.type === "TOOL_CALL" && e.name === "issue_refund");
     expect(executed).toHaveLength(1);

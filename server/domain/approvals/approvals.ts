@@ -23,6 +23,8 @@ export const argsHash = (args: unknown) => sha256Hex(canonicalJson(args));
 
 export const ListApprovalsInput = z.object({
   status: z.enum(APPROVAL_STATUSES).optional(),
+  /** Only approvals somebody (or the expiry) already decided: the history, newest first. */
+  decided: z.boolean().optional(),
   runId: z.string().max(100).optional(),
   cursor: z.string().max(100).optional(),
   limit: z.number().int().min(1).max(100).default(50),
@@ -78,7 +80,11 @@ export async function listApprovals(db: DbOrTx, principal: Principal, raw: ListA
   requireScope(principal, "approvals:read");
   const input = parseInput(ListApprovalsInput, raw);
   const rows = await db.approval.findMany({
-    where: { orgId: principal.orgId, ...(input.status ? { status: input.status } : {}), ...(input.runId ? { runId: input.runId } : {}) },
+    where: {
+      orgId: principal.orgId,
+      ...(input.status ? { status: input.status } : input.decided ? { status: { not: "PENDING" } } : {}),
+      ...(input.runId ? { runId: input.runId } : {}),
+    },
     // The queue is worked oldest first; history newest first.
     orderBy: [{ createdAt: input.status === "PENDING" ? "asc" : "desc" }, { id: "asc" }],
     take: input.limit + 1,

@@ -282,7 +282,7 @@ function PolicyForm({
             error={fields.toolName}
             hint={
               toolKnown
-                ? "The name the tool server uses. Empty: any tool."
+                ? "The name the tool server uses. Leave empty to match every tool."
                 : "No registered tool has this name yet; the policy applies once one does."
             }
           >

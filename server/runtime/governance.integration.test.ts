@@ -12,6 +12,7 @@ import { createSecret } from "../domain/secrets/secrets";
 import { seedDefaultPolicies } from "../domain/policy/policies";
 import { createRun, getRunTrace, resumeRun } from "../domain/runs/runs";
 import { describeOnEachDatabase } from "../testing/databases";
+import { callRest } from "../testing/rest";
 import { createTestApiKey, createTestOrg, type TestOrg } from "../testing/fixtures";
 import { createDemoToolsFor, createScriptedAgent, waitForRun } from "../testing/kernel-fixtures";
 import { createKernelDeps } from "./deps";
@@ -24,11 +25,6 @@ const refundScript = [
   { tool: "issue_refund", args: { orderId: "{{result.id}}", amountUsd: "{{input.match:/\\$(\\d+)/:1|number}}" } },
   { final: "Refund step said: {{result}}" },
 ];
-
-function rest(handler: (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>, key: string, init: RequestInit & { path?: string; params?: Record<string, string> } = {}) {
-  const request = new Request(`http://localhost${init.path ?? "/api/v1/approvals"}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } });
-  return handler(request, { params: Promise.resolve(init.params ?? {}) });
-}
 
 describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
   let org: TestOrg;
@@ -129,17 +125,17 @@ describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
     await expect(decideApproval(db, org.principals.MEMBER, { approvalId: approval.id, decision: "approve" })).rejects.toMatchObject({ code: "FORBIDDEN" });
 
     const readOnly = await createTestApiKey(db, org, SCOPES.filter((s) => s !== "approvals:decide"));
-    const listed = await rest(listApprovalsRoute, readOnly.plaintext, { path: "/api/v1/approvals?status=pending" });
+    const listed = await callRest(listApprovalsRoute, readOnly.plaintext, {}, { path: "/api/v1/approvals?status=pending" });
     expect(listed.status).toBe(200);
     const body = (await listed.json()) as { items: { id: string; tool: string; args: unknown; reason: string; runId: string }[] };
     expect(body.items.find((i) => i.id === approval.id)).toMatchObject({ tool: "issue_refund", runId: id, args: { amountUsd: 120 } });
-    const refused = await rest(decideApprovalRoute, readOnly.plaintext, { method: "POST", path: `/api/v1/approvals/${approval.id}`, params: { id: approval.id }, body: JSON.stringify({ decision: "approve" }) });
+    const refused = await callRest(decideApprovalRoute, readOnly.plaintext, { id: approval.id }, { method: "POST", path: `/api/v1/approvals/${approval.id}`, body: JSON.stringify({ decision: "approve" }) });
     expect(refused.status).toBe(403);
 
     const decider = await createTestApiKey(db, org, ["approvals:read", "approvals:decide"]);
-    const decided = await rest(decideApprovalRoute, decider.plaintext, { method: "POST", path: `/api/v1/approvals/${approval.id}`, params: { id: approval.id }, body: JSON.stringify({ decision: "reject", comment: "no" }) });
+    const decided = await callRest(decideApprovalRoute, decider.plaintext, { id: approval.id }, { method: "POST", path: `/api/v1/approvals/${approval.id}`, body: JSON.stringify({ decision: "reject", comment: "no" }) });
     expect(decided.status).toBe(200);
-    const again = await rest(decideApprovalRoute, decider.plaintext, { method: "POST", path: `/api/v1/approvals/${approval.id}`, params: { id: approval.id }, body: JSON.stringify({ decision: "approve" }) });
+    const again = await callRest(decideApprovalRoute, decider.plaintext, { id: approval.id }, { method: "POST", path: `/api/v1/approvals/${approval.id}`, body: JSON.stringify({ decision: "approve" }) });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/already rejected/);
     await waitForRun(db, id);

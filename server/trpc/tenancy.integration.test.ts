@@ -10,15 +10,11 @@ import { SCOPES } from "@/lib/scopes";
 import { overrideDatabaseForTests } from "../db";
 import type { Principal } from "../domain/identity/principal";
 import { describeOnEachDatabase } from "../testing/databases";
+import { callRest } from "../testing/rest";
 import { createTestAgentAndRun, createTestApiKey, createTestOrg, type TestOrg } from "../testing/fixtures";
 import { appRouter, createCaller } from "./root";
 
 const BASE = "http://localhost";
-
-function rest(handler: (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>, key: string, params: Record<string, string> = {}, init: RequestInit & { path?: string } = {}) {
-  const request = new Request(`${BASE}${init.path ?? "/api/v1/x"}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...init.headers } });
-  return handler(request, { params: Promise.resolve(params) });
-}
 
 describeOnEachDatabase("tenancy, roles and input validation", (getDb, kind) => {
   let orgA: TestOrg;
@@ -60,11 +56,11 @@ describeOnEachDatabase("tenancy, roles and input validation", (getDb, kind) => {
       [getRunRoute, fixtureA.run.id],
       [getApiKeyRoute, keyA.id],
     ] as const) {
-      const response = await rest(handler, keyB.plaintext, { id });
+      const response = await callRest(handler, keyB.plaintext, { id });
       expect(response.status).toBe(404);
       const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("NOT_FOUND");
-      const own = await rest(handler, keyA.plaintext, { id });
+      const own = await callRest(handler, keyA.plaintext, { id });
       expect(own.status).toBe(200);
     }
   });
@@ -81,7 +77,7 @@ describeOnEachDatabase("tenancy, roles and input validation", (getDb, kind) => {
 
   it("answers an API key without the needed scope with 403", async () => {
     const narrow = await createTestApiKey(getDb(), orgA, ["runs:read"]);
-    const response = await rest(getAgentRoute, narrow.plaintext, { id: fixtureA.agent.id });
+    const response = await callRest(getAgentRoute, narrow.plaintext, { id: fixtureA.agent.id });
     expect(response.status).toBe(403);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("agents:read");
   });
@@ -105,17 +101,17 @@ describeOnEachDatabase("tenancy, roles and input validation", (getDb, kind) => {
   });
 
   it("answers malformed REST input with 400 and field-level messages, never a 500", async () => {
-    const badBody = await rest(createApiKeyRoute, keyA.plaintext, {}, { method: "POST", body: JSON.stringify({ name: "", scopes: [] }) });
+    const badBody = await callRest(createApiKeyRoute, keyA.plaintext, {}, { method: "POST", body: JSON.stringify({ name: "", scopes: [] }) });
     expect(badBody.status).toBe(400);
     const body = (await badBody.json()) as { error: { code: string; fields: Record<string, string[]> } };
     expect(body.error.code).toBe("INVALID_INPUT");
     expect(body.error.fields["body.name"]).toEqual(["Give the key a name."]);
     expect(body.error.fields["body.scopes"]).toEqual(["Choose at least one scope."]);
 
-    const notJson = await rest(createApiKeyRoute, keyA.plaintext, {}, { method: "POST", body: "{ nope" });
+    const notJson = await callRest(createApiKeyRoute, keyA.plaintext, {}, { method: "POST", body: "{ nope" });
     expect(notJson.status).toBe(400);
 
-    const badQuery = await rest(listRunsRoute, keyA.plaintext, {}, { path: "/api/v1/runs?limit=abc&status=bogus" });
+    const badQuery = await callRest(listRunsRoute, keyA.plaintext, {}, { path: "/api/v1/runs?limit=abc&status=bogus" });
     expect(badQuery.status).toBe(400);
     const queryBody = (await badQuery.json()) as { error: { fields: Record<string, string[]> } };
     expect(Object.keys(queryBody.error.fields).sort()).toEqual(["query.limit", "query.status"]);
@@ -124,9 +120,9 @@ describeOnEachDatabase("tenancy, roles and input validation", (getDb, kind) => {
   it("refuses a missing, unknown or revoked key with 401", async () => {
     const noKey = await getAgentRoute(new Request(`${BASE}/api/v1/agents/x`), { params: Promise.resolve({ id: "x" }) });
     expect(noKey.status).toBe(401);
-    expect((await rest(getAgentRoute, "sb_not-a-real-key-at-all-000000", { id: "x" })).status).toBe(401);
+    expect((await callRest(getAgentRoute, "sb_not-a-real-key-at-all-000000", { id: "x" })).status).toBe(401);
     const doomed = await createTestApiKey(getDb(), orgA, SCOPES);
     await callerFor(orgA.principals.OWNER).apiKeys.revoke({ id: doomed.id });
-    expect((await rest(getAgentRoute, doomed.plaintext, { id: fixtureA.agent.id })).status).toBe(401);
+    expect((await callRest(getAgentRoute, doomed.plaintext, { id: fixtureA.agent.id })).status).toBe(401);
   });
 });

@@ -137,22 +137,25 @@ function editableVersion<V extends { config: unknown }>(version: V) {
   return { ...version, config, scriptText: formatScript(config.script) };
 }
 
+/** An agent as editing sees it: its fields, its current version and its grants. */
+const editableAgentSelect = {
+  id: true,
+  slug: true,
+  name: true,
+  description: true,
+  status: true,
+  currentVersion: {
+    select: { id: true, version: true, instructions: true, modelConfigId: true, fallbackModelConfigId: true, config: true },
+  },
+  toolGrants: { select: { toolId: true } },
+} satisfies Prisma.AgentSelect;
+
 /** What the edit form starts from: the current version's fields, the grants and the models to choose from. */
 export async function getAgentForEditing(db: DbOrTx, principal: Principal, agentId: string) {
   requireScope(principal, "agents:write");
   const agent = await db.agent.findFirst({
     where: { id: agentId, orgId: principal.orgId },
-    select: {
-      id: true,
-      slug: true,
-      name: true,
-      description: true,
-      status: true,
-      currentVersion: {
-        select: { id: true, version: true, instructions: true, modelConfigId: true, fallbackModelConfigId: true, config: true },
-      },
-      toolGrants: { select: { toolId: true } },
-    },
+    select: editableAgentSelect,
   });
   if (!agent) throw new NotFound("Agent");
   const { currentVersion, toolGrants, ...rest } = agent;
@@ -335,18 +338,7 @@ export async function updateAgent(db: DbOrTx, principal: Principal, raw: UpdateA
     return await inTransaction(db, async (tx) => {
       const agent = await tx.agent.findFirst({
         where: { id: input.agentId, orgId },
-        select: {
-          id: true,
-          slug: true,
-          name: true,
-          description: true,
-          status: true,
-          currentVersionId: true,
-          currentVersion: {
-            select: { id: true, version: true, instructions: true, modelConfigId: true, fallbackModelConfigId: true, config: true },
-          },
-          toolGrants: { select: { toolId: true } },
-        },
+        select: { ...editableAgentSelect, currentVersionId: true },
       });
       if (!agent) throw new NotFound("Agent");
       const current = agent.currentVersion;

@@ -168,6 +168,23 @@ async function assertSecretNameFree(tx: Tx, orgId: string, secretName: string, e
   }
 }
 
+/** The stored columns of a model config, the same for create and update. */
+function columnsOf(input: z.output<typeof ModelConfigFields>, secretId: string | null) {
+  return {
+    name: input.name,
+    provider: input.provider,
+    model: input.model,
+    baseUrl: normaliseBaseUrl(input.provider, input.baseUrl),
+    secretId,
+    inputPriceMicros: input.inputPriceMicros,
+    outputPriceMicros: input.outputPriceMicros,
+    contextWindow: input.contextWindow,
+    maxOutputTokens: input.maxOutputTokens ?? null,
+    timeoutMs: input.timeoutMs,
+    maxRetries: input.maxRetries,
+  };
+}
+
 export async function createModelConfig(
   db: DbOrTx,
   principal: Principal,
@@ -191,20 +208,7 @@ export async function createModelConfig(
         secretId = secret.id;
       }
       const created = await tx.modelConfig.create({
-        data: {
-          orgId,
-          name: input.name,
-          provider: input.provider,
-          model: input.model,
-          baseUrl: normaliseBaseUrl(input.provider, input.baseUrl),
-          secretId,
-          inputPriceMicros: input.inputPriceMicros,
-          outputPriceMicros: input.outputPriceMicros,
-          contextWindow: input.contextWindow,
-          maxOutputTokens: input.maxOutputTokens ?? null,
-          timeoutMs: input.timeoutMs,
-          maxRetries: input.maxRetries,
-        },
+        data: { orgId, ...columnsOf(input, secretId) },
         select: { id: true },
       });
       await appendAudit(tx, {
@@ -263,19 +267,7 @@ export async function updateModelConfig(
 
       const { count } = await tx.modelConfig.updateMany({
         where: { id: existing.id, orgId },
-        data: {
-          name: input.name,
-          provider: input.provider,
-          model: input.model,
-          baseUrl: normaliseBaseUrl(input.provider, input.baseUrl),
-          secretId,
-          inputPriceMicros: input.inputPriceMicros,
-          outputPriceMicros: input.outputPriceMicros,
-          contextWindow: input.contextWindow,
-          maxOutputTokens: input.maxOutputTokens ?? null,
-          timeoutMs: input.timeoutMs,
-          maxRetries: input.maxRetries,
-        },
+        data: columnsOf(input, secretId),
       });
       if (count === 0) throw new NotFound("Model");
       if (apiKeyChange === "removed" && existing.secretId) await deleteSecretIfUnused(tx, orgId, existing.secretId);

@@ -126,12 +126,13 @@ describe("standalone workers on PostgreSQL", () => {
   }, 120_000);
 
   it("runs 100 concurrent runs on two workers, each exactly once", async () => {
-    // Two fresh workers that can each hold at most 60 runs: neither can take all 100, so both must work.
+    // Two fresh workers that can each hold at most 25 runs at a time: neither can take all 100 in one go, and the
+    // runs last long enough (several rounds of 25) for both workers' polls to find queued runs.
     await Promise.all(workers.map(stopWorker));
-    workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 60 }), startWorker(workerDataDir, { concurrency: 60 })])));
+    workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 25 }), startWorker(workerDataDir, { concurrency: 25 })])));
     const agent = await createScriptedAgent(db, org, {
       tools: ["lookup_order"],
-      script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 50 }, { final: "ok {{result.id}}" }],
+      script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 200 }, { final: "ok {{result.id}}" }],
     });
     const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => createRun(db, org.principals.OWNER, { agent: agent.slug, input: `run ${i}` }).then((r) => r.id)));
     const deadline = Date.now() + 90_000;

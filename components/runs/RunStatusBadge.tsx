@@ -5,6 +5,7 @@ const TONES: Record<string, BadgeTone> = {
   RUNNING: "info",
   WAITING_APPROVAL: "warning",
   WAITING_REVIEW: "warning",
+  WAITING_CHILDREN: "info",
   SUCCEEDED: "success",
   FAILED: "danger",
   CANCELLED: "neutral",
@@ -14,7 +15,7 @@ const TONES: Record<string, BadgeTone> = {
 export function RunStatusBadge({ status }: { status: string }) {
   return (
     <Badge tone={TONES[status] ?? "neutral"} dot>
-      {status.toLowerCase().replace("_", " ")}
+      {status.toLowerCase().replaceAll("_", " ")}
     </Badge>
   );
 }

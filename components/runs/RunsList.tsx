@@ -11,7 +11,7 @@ import { RunStatusBadge } from "./RunStatusBadge";
 import { formatDuration, isLive } from "./runStatus";
 import { StartRunDialog } from "./StartRunDialog";
 
-const STATUSES = ["QUEUED", "RUNNING", "WAITING_APPROVAL", "WAITING_REVIEW", "SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] as const;
+const STATUSES = ["QUEUED", "RUNNING", "WAITING_APPROVAL", "WAITING_REVIEW", "WAITING_CHILDREN", "SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] as const;
 type Status = (typeof STATUSES)[number];
 const PERIODS = { "": "Any time", "1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days" } as const;
 const PERIOD_MS: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };

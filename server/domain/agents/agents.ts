@@ -463,7 +463,7 @@ async function changeStatus(db: DbOrTx, principal: Principal, agentId: string, c
     // Stopping an agent stops its work: live runs are cancelled and what waited for a person is voided.
     let cancelledRuns = 0;
     if (change.to !== "ACTIVE") {
-      const live = await tx.run.findMany({ where: { orgId, agentId: agent.id, status: { in: ["QUEUED", "RUNNING", "WAITING_APPROVAL", "WAITING_REVIEW"] } }, select: { id: true } });
+      const live = await tx.run.findMany({ where: { orgId, agentId: agent.id, status: { in: ["QUEUED", "RUNNING", "WAITING_APPROVAL", "WAITING_REVIEW", "WAITING_CHILDREN"] } }, select: { id: true } });
       const ids = live.map((r) => r.id);
       await voidPendingApprovals(tx, { orgId, runIds: ids }, `The agent was ${change.verb}.`);
       await requestCancellation(tx, orgId, ids);

@@ -10,6 +10,7 @@ export const RUN_STATUSES = [
   "RUNNING",
   "WAITING_APPROVAL",
   "WAITING_REVIEW",
+  "WAITING_CHILDREN",
   "SUCCEEDED",
   "FAILED",
   "CANCELLED",
@@ -167,7 +168,7 @@ export async function requestCancellation(db: DbOrTx, orgId: string, ids: string
     data: { status: "CANCELLED", cancelRequestedAt: now, endedAt: now, error: "Cancelled before it started." },
   });
   await db.run.updateMany({
-    where: { id: { in: ids }, orgId, status: { in: ["WAITING_APPROVAL", "WAITING_REVIEW"] } },
+    where: { id: { in: ids }, orgId, status: { in: ["WAITING_APPROVAL", "WAITING_REVIEW", "WAITING_CHILDREN"] } },
     data: { status: "QUEUED", cancelRequestedAt: now },
   });
   await db.run.updateMany({

@@ -1,6 +1,6 @@
 /**
- * The demo business's MCP server: Acme's order desk. Three tools an agent can use — look up an order, refund it,
- * email the customer — with side effects recorded in an append-only ledger instead of a real payment provider or
+ * The demo business's MCP server: Acme's order desk. Four tools an agent can use — read the support mailbox, look up
+ * an order, refund it, email the customer — with side effects recorded in an append-only ledger instead of a real payment provider or
  * mail server.
  *
  *   node --import tsx mcp-servers/demo/server.ts [--ledger <file>]
@@ -89,6 +89,61 @@ const ORDERS: readonly Order[] = [
   },
 ];
 
+interface CustomerEmail {
+  id: string;
+  from: string;
+  customer: string;
+  orderId: string;
+  subject: string;
+  body: string;
+  receivedAt: string;
+}
+
+/** The support mailbox: customer emails waiting for a reply, newest first. Fixed, like the orders. */
+const MAILBOX: readonly CustomerEmail[] = [
+  {
+    id: "m-2041",
+    from: "rahul.mehta@example.com",
+    customer: "Rahul Mehta",
+    orderId: "1002",
+    subject: "Where are my chairs?",
+    body: "Hi Acme,\n\nI ordered two mesh chairs (order 1002) on 8 September and haven't received them yet. Could you tell me when they will arrive?\n\nThanks,\nRahul",
+    receivedAt: "2026-09-16T08:12:00Z",
+  },
+  {
+    id: "m-2038",
+    from: "liam.obrien@example.com",
+    customer: "Liam O'Brien",
+    orderId: "1004",
+    subject: "Monitor arm order",
+    body: "Hello,\n\nMy order 1004 still says processing. Is anything wrong with it?\n\nLiam",
+    receivedAt: "2026-09-15T19:40:00Z",
+  },
+  {
+    id: "m-2031",
+    from: "sofia.alvarez@example.com",
+    customer: "Sofia Alvarez",
+    orderId: "1003",
+    subject: "Bulbs for the arc lamp",
+    body: "Hi,\n\nThe lamp from order 1003 arrived, thank you! Do the bulbs I ordered fit it?\n\nBest,\nSofia",
+    receivedAt: "2026-09-12T10:02:00Z",
+  },
+];
+
+/** The email a query names (its id, order number, sender or customer name), or the newest one for an empty query. */
+function findEmail(query: string): CustomerEmail | undefined {
+  const q = query.trim().toLowerCase();
+  if (q === "") return MAILBOX[0];
+  return MAILBOX.find(
+    (email) =>
+      q.includes(email.id) ||
+      new RegExp(`\\b${email.orderId}\\b`).test(q) ||
+      q.includes(email.from) ||
+      q.includes(email.customer.toLowerCase()) ||
+      q.includes(email.customer.split(" ")[0]!.toLowerCase()),
+  );
+}
+
 function ledgerPath(): string {
   const flag = process.argv.indexOf("--ledger");
   const fromFlag = flag >= 0 ? process.argv[flag + 1] : process.argv.find((a) => a.startsWith("--ledger="))?.slice(9);
@@ -155,6 +210,22 @@ function newId(prefix: string): string {
 }
 
 const server = new McpServer({ name: "acme-orders", version: "1.0.0" }, { capabilities: { tools: {} } });
+
+server.registerTool(
+  "read_customer_email",
+  {
+    title: "Read a customer email",
+    description:
+      "Reads an email from the support mailbox: the one a query names (message id like m-2041, order number, customer name or address), or the newest when the query is empty.",
+    inputSchema: { query: z.string().max(2_000).default("").describe("What to look for; empty for the newest email") },
+    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  },
+  ({ query }) => {
+    const email = findEmail(query);
+    if (!email) return failure(`No email in the mailbox matches "${query}". Try a message id (m-2041), an order number or a customer's name.`);
+    return result({ ...email });
+  },
+);
 
 server.registerTool(
   "lookup_order",

@@ -2,8 +2,9 @@ import type { z } from "zod";
 import type { getAgent } from "../domain/agents/agents";
 import type { getApproval } from "../domain/approvals/approvals";
 import type { getApiKey } from "../domain/identity/api-keys";
+import type { getInboxItem, listInbox } from "../domain/inbox/inbox";
 import type { getRun, getRunTrace, listRuns } from "../domain/runs/runs";
-import type { AgentResponse, ApiKeyResponse, ApprovalResponse, RunResponse } from "./endpoints";
+import type { AgentResponse, ApiKeyResponse, ApprovalResponse, InboxItemResponse, InboxItemSummary, RunResponse } from "./endpoints";
 
 /** Step kinds as the REST API names them: MODEL_CALL → "model", TOOL_CALL → "tool", RUN_STARTED → "run_started". */
 export function stepType(type: string): string {
@@ -103,5 +104,35 @@ export function presentApproval(approval: Awaited<ReturnType<typeof getApproval>
     createdAt: approval.createdAt.toISOString(),
     expiresAt: approval.expiresAt.toISOString(),
     decidedAt: iso(approval.decidedAt),
+  };
+}
+
+export function presentInboxSummary(item: Awaited<ReturnType<typeof listInbox>>["items"][number]): z.input<typeof InboxItemSummary> {
+  return {
+    id: item.id,
+    runId: item.runId,
+    agent: item.agent.slug,
+    kind: item.kind.toLowerCase(),
+    title: item.title,
+    status: item.status.toLowerCase(),
+    revision: item.currentRevision,
+    createdAt: item.createdAt.toISOString(),
+  };
+}
+
+export function presentInboxItem(item: Awaited<ReturnType<typeof getInboxItem>>): z.input<typeof InboxItemResponse> {
+  return {
+    ...presentInboxSummary(item),
+    commitAction: item.commitAction,
+    revisions: item.revisions.map((r) => ({
+      revision: r.revision,
+      title: r.title,
+      body: r.body,
+      author: r.author === "AGENT" ? "agent" : "human",
+      feedback: r.feedback,
+      createdAt: r.createdAt.toISOString(),
+    })),
+    decidedBy: item.decidedBy?.email ?? null,
+    decidedAt: iso(item.decidedAt),
   };
 }

@@ -47,6 +47,10 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
         };
       });
     },
+    loadDelegates: (orgId, agentIds) =>
+      agentIds.length === 0
+        ? Promise.resolve([])
+        : db.agent.findMany({ where: { orgId, id: { in: [...agentIds] }, status: { not: "ARCHIVED" } }, select: { id: true, slug: true, name: true, description: true }, orderBy: { slug: "asc" } }),
     callModel: (primary, fallback, input) => callModel(primary, fallback, input),
     loadRedactor: (orgId) => loadRedactor(db, orgId, encryptionKey),
     async callTool(_orgId, tool, args, { signal, idempotencyKey }) {

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { Prisma } from "../generated/prisma/client";
 import { appendAudit } from "../domain/audit/audit-log";
 import { requestApproval, voidPendingApprovals } from "../domain/approvals/approvals";
@@ -7,8 +8,13 @@ import { wrapUntrusted, type Redactor } from "../domain/guards/redact";
 import { userMayActFor } from "../domain/identity/acting-for";
 import { decideToolCall } from "../domain/policy/engine";
 import { loadPolicyRules } from "../domain/policy/policies";
-import { appendEvent, completeEvent, finishRun, LeaseLost, parkForApproval, type FinalStatus, type TraceWriter } from "../domain/runs/trace";
+import { appendEvent, completeEvent, finishRun, LeaseLost, parkForApproval, parkForChildren, parkForReview, type FinalStatus, type TraceWriter } from "../domain/runs/trace";
 import { checkSpend } from "../domain/spend/limits";
+import { commitArgs, discardOpenDrafts, readReview, submitDraft, type CommitAction } from "../domain/inbox/inbox";
+import { readChildRuns, startChildRun, TERMINAL_RUN_STATUSES } from "../domain/runs/delegation";
+import { requestCancellation } from "../domain/runs/runs";
+import { principalForUser } from "../domain/identity/principal";
+import { DelegateArgs, delegateTool, describeIssues, SubmitDraftArgs, submitDraftTool } from "./builtins";
 import { logger } from "../logger";
 import type { KernelAgent, KernelDeps, KernelTool } from "./kernel-deps";
 import type { ChatMessage, ToolCallRequest } from "./models/types";
@@ -38,6 +44,38 @@ interface ToolCallPayload {
   args: Record<string, unknown>;
   result?: { content: string; isError: boolean };
   error?: { kind: string; message: string };
+  /** Written by Switchboard itself (a review decision), not read from outside: not fenced as untrusted. */
+  trusted?: boolean;
+  /** The commit action of an accepted draft: a call the kernel made for the reviewer, not one the model asked for. */
+  commitOf?: string;
+}
+
+/** A DRAFT event: PENDING while the reviewer decides, then completed with their decision. */
+interface DraftPayload {
+  toolCallId: string;
+  kind: string;
+  title: string;
+  body: string;
+  commit: CommitAction | null;
+  itemId?: string;
+  revision?: number;
+  outcome?: "ACCEPTED" | "CHANGES_REQUESTED" | "DISCARDED";
+  accepted?: { revision: number; title: string; body: string };
+  feedback?: string | null;
+  decidedBy?: { id: string; email: string } | null;
+  /** The reviewer may decide approvals: their acceptance also approves a commit action that policy holds. */
+  reviewerMayApprove?: boolean;
+}
+
+/** A DELEGATION event: PENDING while the child run works, then completed with its outcome. */
+interface DelegationPayload {
+  toolCallId: string;
+  tool: string;
+  childRunId: string;
+  agentId: string;
+  agentSlug: string;
+  task: string;
+  outcome?: { status: string; output: string | null; error: string | null; costMicros: number };
 }
 
 /** An APPROVAL event: PENDING while a person decides, then completed with the decision the worker read from the row. */
@@ -59,6 +97,27 @@ interface ApprovalPayload {
 
 const asObject = <T>(payload: Prisma.JsonValue): T => (payload ?? {}) as T;
 
+/** Whom a tool call acts for: the run's user, or — for an accepted draft's commit action — the reviewer. */
+interface ActingAs {
+  userId: string;
+  /** The submit_draft call whose commit action this is. */
+  commitOf?: string;
+  /** The reviewer's email when their acceptance also counts as approving a held call. */
+  approvedBy?: string;
+}
+
+async function timeSpentWaiting(db: KernelDeps["db"], runId: string): Promise<number> {
+  const rows = await db.$queryRaw<{ ms: number | null }[]>`
+    SELECT SUM(EXTRACT(EPOCH FROM (COALESCE(ended_at, now()) - started_at)) * 1000)::float8 AS ms
+      FROM run_events WHERE run_id = ${runId} AND type IN ('APPROVAL', 'DRAFT', 'DELEGATION')`;
+  return Number(rows[0]?.ms ?? 0);
+}
+
+/** Ids for child runs, chosen before the run row exists (see startChildRun). */
+function newRunId(): string {
+  return `run${crypto.randomBytes(12).toString("hex")}`;
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -75,9 +134,12 @@ export function messagesFromTrace(agent: KernelAgent, input: string, events: rea
       if (response) messages.push({ role: "assistant", content: response.content, toolCalls: response.toolCalls });
     } else if (event.type === "TOOL_CALL" && event.status !== "PENDING") {
       const payload = asObject<ToolCallPayload>(event.payload);
+      if (payload.commitOf) continue;
       // Tool output is data from outside, never new orders: the model sees it fenced and labelled as untrusted.
       const content = payload.result
-        ? wrapUntrusted(payload.server ? `${payload.server}/${payload.tool}` : payload.tool, payload.result.content)
+        ? payload.trusted
+          ? payload.result.content
+          : wrapUntrusted(payload.server ? `${payload.server}/${payload.tool}` : payload.tool, payload.result.content)
         : `Error: ${payload.error?.message ?? "the tool call failed"}`;
       messages.push({ role: "tool", toolCallId: payload.toolCallId, name: payload.tool, content });
     }
@@ -88,12 +150,14 @@ export function messagesFromTrace(agent: KernelAgent, input: string, events: rea
 type NextStep =
   | { kind: "model" }
   | { kind: "tool"; call: ToolCallRequest }
+  | { kind: "children"; waiting: TraceEvent[] }
   | { kind: "finish"; status: FinalStatus; output?: string; error?: string; haltReason?: string }
   | { kind: "recover"; event: TraceEvent };
 
 /** Decides what the run does next from its trace alone, so a resumed run continues exactly where it stopped. */
 export function nextStep(events: readonly TraceEvent[]): NextStep {
-  const pending = events.find((event) => event.status === "PENDING");
+  // A PENDING delegation is a child run at work, not an interrupted step: the run waits for it (see below).
+  const pending = events.find((event) => event.status === "PENDING" && event.type !== "DELEGATION");
   if (pending) return { kind: "recover", event: pending };
   let lastModelIndex = -1;
   for (let i = events.length - 1; i >= 0; i--) {
@@ -111,11 +175,14 @@ export function nextStep(events: readonly TraceEvent[]): NextStep {
   }
   const toolCalls = payload.response?.toolCalls ?? [];
   if (toolCalls.length === 0) return { kind: "finish", status: "SUCCEEDED", output: payload.response?.content ?? "" };
-  const answered = new Set(
-    events.slice(lastModelIndex + 1).filter((e) => e.type === "TOOL_CALL").map((e) => asObject<ToolCallPayload>(e.payload).toolCallId),
-  );
-  const unanswered = toolCalls.find((call) => !answered.has(call.id));
-  return unanswered ? { kind: "tool", call: unanswered } : { kind: "model" };
+  const after = events.slice(lastModelIndex + 1);
+  const answered = new Set(after.filter((e) => e.type === "TOOL_CALL").map((e) => asObject<ToolCallPayload>(e.payload).toolCallId));
+  const delegating = after.filter((e) => e.type === "DELEGATION" && e.status === "PENDING");
+  const busy = new Set(delegating.map((e) => asObject<DelegationPayload>(e.payload).toolCallId));
+  // Calls of one turn start in order; delegations run side by side, and the run waits once every call has started.
+  const unanswered = toolCalls.find((call) => !answered.has(call.id) && !busy.has(call.id));
+  if (unanswered) return { kind: "tool", call: unanswered };
+  return delegating.length > 0 ? { kind: "children", waiting: delegating } : { kind: "model" };
 }
 
 export interface RunClaim {
@@ -163,7 +230,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.
   if (run.cancelRequestedAt && events.some((e) => e.type === "RUN_STARTED")) {
-    await voidWaitingApproval("The run was cancelled before anyone decided.");
+    await endWaiting("The run was cancelled before anyone decided.");
     await finish({ status: "CANCELLED", error: "Cancelled by a person." });
     return;
   }
@@ -173,7 +240,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   let redactor: Redactor;
   try {
     agent = await deps.loadAgent(claim.orgId, run.agentVersionId);
-    tools = await deps.loadTools(claim.orgId, run.agentId);
+    const delegates = await deps.loadDelegates(claim.orgId, agent.config.delegateAgentIds);
+    const builtins = [...(agent.config.submitDrafts ? [submitDraftTool()] : []), ...delegates.map(delegateTool)];
+    const reserved = new Set(builtins.map((tool) => tool.modelName));
+    // Built-in names win: an MCP tool that happens to share one stays out rather than being called by mistake.
+    tools = [...builtins, ...(await deps.loadTools(claim.orgId, run.agentId)).filter((tool) => !reserved.has(tool.modelName))];
     redactor = await deps.loadRedactor(claim.orgId);
   } catch (error) {
     if (!events.some((e) => e.type === "RUN_STARTED")) {
@@ -193,9 +264,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   } else {
     // Visible hand-over: supervisors see in the timeline where a new worker picked the run up and why.
     const last = events[events.length - 1];
-    const pending = events.find((e) => e.status === "PENDING");
+    const pending = events.find((e) => e.status === "PENDING" && e.type !== "DELEGATION");
     let reason: string;
+    const delegating = events.some((e) => e.type === "DELEGATION" && e.status === "PENDING");
     if (pending?.type === "APPROVAL") reason = `Continuing after the decision on ${pending.name}.`;
+    else if (pending?.type === "DRAFT") reason = `Continuing after the review of “${pending.name}”.`;
+    else if (!pending && delegating) reason = "Continuing with the runs it delegated to.";
     else if (pending) reason = `The previous worker stopped during step ${pending.seq} (${pending.name || pending.type}); continuing from there.`;
     else if (last?.type === "RUN_FINISHED") reason = `A person resumed the run after it ${last.name === "halted" ? "halted" : "ended"}.`;
     else reason = `The previous worker stopped after step ${last?.seq ?? 0}; continuing with the next one.`;
@@ -203,17 +277,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   }
   const startedAt = run.startedAt ?? new Date();
   const { limits } = agent.config;
+  // The time limit counts working time: waiting for a person (approval, review) or for child runs is excluded.
+  const waitedMs = await timeSpentWaiting(db, run.id);
 
   try {
     for (;;) {
       if (signal.aborted && signal.reason !== "cancel") return;
       const state = await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } });
       if (state.cancelRequestedAt || signal.reason === "cancel") {
-        await voidWaitingApproval("The run was cancelled before anyone decided.");
+        await endWaiting("The run was cancelled before anyone decided.");
         await finish({ status: "CANCELLED", error: "Cancelled by a person." });
         return;
       }
-      if (Date.now() - startedAt.getTime() > limits.timeoutMs) {
+      if (Date.now() - startedAt.getTime() - waitedMs > limits.timeoutMs) {
         await finish({ status: "FAILED", error: `The run exceeded its time limit of ${Math.round(limits.timeoutMs / 1000)} s.` });
         return;
       }
@@ -224,8 +300,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         return;
       }
       if (step.kind === "recover") {
-        const outcome = step.event.type === "APPROVAL" ? await readDecision(step.event) : await recover(step.event);
+        const outcome =
+          step.event.type === "APPROVAL" ? await readDecision(step.event) : step.event.type === "DRAFT" ? await readDraftReview(step.event) : await recover(step.event);
         if (outcome === "halt") return;
+        continue;
+      }
+      if (step.kind === "children") {
+        if ((await awaitChildren(step.waiting)) === "halt") return;
         continue;
       }
       if (step.kind === "tool") {
@@ -314,7 +395,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    * a decision already taken by a person → identity (the user the run acts for may still act) → guards (redaction,
    * loop) → policy (allow, deny, or hold for approval). Returns "stop" when the run ended or was parked.
    */
-  async function runTool(call: ToolCallRequest): Promise<"continue" | "stop"> {
+  async function runTool(call: ToolCallRequest, acting: ActingAs = { userId: run!.onBehalfOfUserId }): Promise<"continue" | "stop"> {
     const tool = toolsByName.get(call.name);
     if (!tool) {
       await append({
@@ -326,13 +407,21 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return "continue";
     }
 
+    // A built-in call already under way continues from its trace (a reviewed draft, a finished delegation).
+    const draft = events.find((e) => e.type === "DRAFT" && asObject<DraftPayload>(e.payload).toolCallId === call.id);
+    if (draft) return continueDraft(draft, call);
+    const delegation = events.find((e) => e.type === "DELEGATION" && asObject<DelegationPayload>(e.payload).toolCallId === call.id);
+    if (delegation) {
+      await answerDelegation(delegation);
+      return "continue";
+    }
+
     const decided = events.find((e) => e.type === "APPROVAL" && e.status !== "PENDING" && asObject<ApprovalPayload>(e.payload).toolCallId === call.id);
     if (decided) {
       const decision = asObject<ApprovalPayload>(decided.payload);
       if (decision.outcome === "APPROVED") {
         // Exactly the arguments the person approved (or edited), as stored on the approval row.
-        await executeToolCall(tool, { ...call, args: decision.decidedArgs ?? decision.args });
-        return "continue";
+        return executeToolCall(tool, { ...call, args: decision.decidedArgs ?? decision.args }, acting);
       }
       const why =
         decision.outcome === "REJECTED"
@@ -344,19 +433,21 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: decision.args, error: { kind: "rejected", message: why } } as Prisma.InputJsonValue,
+        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: decision.args, error: { kind: "rejected", message: why }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
       });
       return "continue";
     }
 
-    const refusal = await userMayActFor(db, claim.orgId, run!.onBehalfOfUserId);
+    const refusal = await userMayActFor(db, claim.orgId, acting.userId);
     if (refusal) {
       await append({
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, error: { kind: "forbidden", message: refusal } } as Prisma.InputJsonValue,
+        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, error: { kind: "forbidden", message: refusal }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
       });
+      // The reviewer lost the right to act: the commit fails, the run (acting for its own user) goes on.
+      if (acting.commitOf) return "continue";
       await finish({ status: "FAILED", error: refusal });
       return "stop";
     }
@@ -373,12 +464,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return "stop";
     }
 
-    const untrustedContentSeen = events.some((e) => e.type === "TOOL_CALL" && e.status === "OK");
+    const untrustedContentSeen = events.some((e) => e.type === "TOOL_CALL" && e.status === "OK" && !asObject<ToolCallPayload>(e.payload).trusted);
     const decision = decideToolCall(await loadPolicyRules(db, claim.orgId), {
       agentId: agent.agentId,
       toolName: tool.serverToolName,
       toolRisk: tool.risk,
-      onBehalfOfUserId: run!.onBehalfOfUserId,
+      onBehalfOfUserId: acting.userId,
       args,
       untrustedContentSeen,
     });
@@ -396,6 +487,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         explanation: decision.explanation,
         untrustedContentSeen,
         redactions: redacted.redactions,
+        ...(acting.commitOf ? { onBehalfOfUserId: acting.userId, commitOf: acting.commitOf } : {}),
+        ...(decision.effect === "REQUIRE_APPROVAL" && acting.approvedBy ? { approvedBy: acting.approvedBy, approvedVia: "inbox acceptance" } : {}),
       } as unknown as Prisma.InputJsonValue,
     });
     await appendAudit(db, {
@@ -413,11 +506,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args, error: { kind: "denied", message: `Policy denied this call: ${decision.reason}` } } as Prisma.InputJsonValue,
+        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args, error: { kind: "denied", message: `Policy denied this call: ${decision.reason}` }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
       });
       return "continue";
     }
-    if (decision.effect === "REQUIRE_APPROVAL") {
+    // A reviewer who may decide approvals accepted exactly these arguments: their acceptance is the approval.
+    if (decision.effect === "REQUIRE_APPROVAL" && !acting.approvedBy) {
       const expiresAt = new Date(Date.now() + settings.approvalTimeoutMinutes * 60_000);
       const held: ApprovalPayload = {
         toolCallId: call.id,
@@ -432,20 +526,239 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const event = await append({ type: "APPROVAL", name: tool.modelName, status: "PENDING", payload: held as unknown as Prisma.InputJsonValue });
       return (await waitForDecision(event)) === "halt" ? "stop" : "continue";
     }
-    await executeToolCall(tool, { ...call, args });
-    return "continue";
+    return executeToolCall(tool, { ...call, args }, acting);
   }
 
-  async function executeToolCall(tool: KernelTool, call: ToolCallRequest): Promise<void> {
+  async function executeToolCall(tool: KernelTool, call: ToolCallRequest, acting: ActingAs): Promise<"continue" | "stop"> {
+    if (tool.builtin?.kind === "submit_draft") return submitDraftCall(call);
+    if (tool.builtin?.kind === "delegate") {
+      await delegate(tool, call);
+      return "continue";
+    }
     const idempotencyKey = `${run!.id}:${nextSeq}`;
     const intent = await append({
       type: "TOOL_CALL",
       name: tool.modelName,
       status: "PENDING",
       idempotencyKey,
-      payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, idempotencyKey } as Prisma.InputJsonValue,
+      payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, idempotencyKey, commitOf: acting.commitOf } as Prisma.InputJsonValue,
     });
     await executeTool(intent, tool, call, idempotencyKey);
+    return "continue";
+  }
+
+  /** Answers a model's call to a built-in tool (a TOOL_CALL event the model sees as the tool's reply). */
+  async function answer(call: ToolCallRequest, outcome: { content: string; isError: boolean; trusted?: boolean; extra?: Record<string, unknown> }): Promise<void> {
+    const tool = toolsByName.get(call.name);
+    await append({
+      type: "TOOL_CALL",
+      name: call.name,
+      status: outcome.isError ? "ERROR" : "OK",
+      payload: {
+        toolCallId: call.id,
+        tool: call.name,
+        server: tool?.serverName ?? "switchboard",
+        args: call.args,
+        builtin: true,
+        ...(outcome.isError ? { error: { kind: "builtin", message: outcome.content } } : { result: { content: outcome.content, isError: false } }),
+        ...(outcome.trusted ? { trusted: true } : {}),
+        ...outcome.extra,
+      } as unknown as Prisma.InputJsonValue,
+    });
+  }
+
+  // ─── submit_draft: the inbox ──────────────────────────────────────────────────────────────────────────────
+
+  async function submitDraftCall(call: ToolCallRequest): Promise<"continue" | "stop"> {
+    const parsed = SubmitDraftArgs.safeParse(call.args);
+    if (!parsed.success) {
+      await answer(call, { isError: true, content: `The draft was not submitted: ${describeIssues(parsed.error)}` });
+      return "continue";
+    }
+    const commit = parsed.data.commit ?? null;
+    if (commit) {
+      const target = toolsByName.get(commit.tool);
+      if (!target || target.builtin) {
+        const available = tools.filter((t) => !t.builtin).map((t) => t.modelName);
+        await answer(call, { isError: true, content: `The draft was not submitted: commit.tool "${commit.tool}" is not one of your tools${available.length ? ` (${available.join(", ")})` : ""}.` });
+        return "continue";
+      }
+    }
+    const payload: DraftPayload = { toolCallId: call.id, kind: parsed.data.kind, title: parsed.data.title, body: parsed.data.body, commit };
+    const event = await append({ type: "DRAFT", name: parsed.data.title, status: "PENDING", payload: payload as unknown as Prisma.InputJsonValue });
+    return (await waitForReview(event)) === "halt" ? "stop" : "continue";
+  }
+
+  /** Files the DRAFT event's item (if a crash came between) and parks the run until a reviewer decides. */
+  async function waitForReview(event: TraceEvent): Promise<"continue" | "halt"> {
+    const draft = asObject<DraftPayload>(event.payload);
+    const { itemId, revision } = await submitDraft(db, {
+      orgId: claim.orgId,
+      runId: run!.id,
+      agentId: agent.agentId,
+      eventId: event.id,
+      kind: draft.kind as "EMAIL" | "DOCUMENT" | "TICKET_REPLY",
+      title: draft.title,
+      body: draft.body,
+      commitAction: draft.commit,
+    });
+    event.payload = { ...draft, itemId, revision } as unknown as Prisma.JsonValue;
+    if (await parkForReview(db, writer, itemId)) return "halt";
+    return readDraftReview(event);
+  }
+
+  /** A PENDING DRAFT event: park again while the item waits, else complete the event with the reviewer's decision. */
+  async function readDraftReview(event: TraceEvent): Promise<"continue" | "halt"> {
+    const review = await readReview(db, claim.orgId, event.id);
+    if (!review || review.status === "PENDING") return waitForReview(event);
+    const draft = asObject<DraftPayload>(event.payload);
+    const reviewer = review.decidedBy ? await principalForUser(db, review.decidedBy.id, claim.orgId) : null;
+    const decided: DraftPayload = {
+      ...draft,
+      itemId: review.itemId,
+      outcome: review.status,
+      accepted: review.status === "ACCEPTED" ? { revision: review.revision, title: review.title, body: review.body } : undefined,
+      feedback: review.feedback,
+      decidedBy: review.decidedBy ? { id: review.decidedBy.id, email: review.decidedBy.email } : null,
+      reviewerMayApprove: Boolean(reviewer?.orgId === claim.orgId && reviewer.scopes.includes("approvals:decide")),
+    };
+    await complete(event, { status: review.status === "DISCARDED" ? "ERROR" : "OK", payload: decided as unknown as Prisma.InputJsonValue });
+    return "continue";
+  }
+
+  /**
+   * After the reviewer decided: an accepted draft's commit action runs (through every gate, acting for the
+   * reviewer), then the model gets the decision as the answer to its submit_draft call.
+   */
+  async function continueDraft(event: TraceEvent, call: ToolCallRequest): Promise<"continue" | "stop"> {
+    const draft = asObject<DraftPayload>(event.payload);
+    const revision = draft.accepted?.revision ?? draft.revision ?? 1;
+    if (draft.outcome === "CHANGES_REQUESTED") {
+      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "changes_requested", revision, feedback: draft.feedback ?? "", instructions: "Revise the draft using the feedback and call submit_draft again." }) });
+      return "continue";
+    }
+    if (draft.outcome === "DISCARDED") {
+      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "discarded", revision, decidedBy: draft.decidedBy?.email ?? null }) });
+      return "continue";
+    }
+    if (!draft.commit || !draft.accepted || !draft.decidedBy) {
+      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "accepted", revision, decidedBy: draft.decidedBy?.email ?? null }) });
+      return "continue";
+    }
+    const commitCallId = `${call.id}:commit`;
+    let committed = events.find((e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId);
+    if (!committed) {
+      const commitCall: ToolCallRequest = { id: commitCallId, name: draft.commit.tool, args: commitArgs(draft.commit, draft.accepted) };
+      const outcome = await runTool(commitCall, {
+        userId: draft.decidedBy.id,
+        commitOf: call.id,
+        approvedBy: draft.reviewerMayApprove ? draft.decidedBy.email : undefined,
+      });
+      if (outcome === "stop") return "stop";
+      committed = events.find((e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId);
+      // Parked on an approval of the commit: the draft's answer waits until that is decided.
+      if (!committed) return "continue";
+    }
+    const result = asObject<ToolCallPayload>(committed.payload);
+    const commitOutcome = result.result && !result.result.isError
+      ? { tool: draft.commit.tool, status: "ok", result: result.result.content }
+      : { tool: draft.commit.tool, status: "failed", error: result.error?.message ?? result.result?.content ?? "The commit action failed." };
+    await answer(call, {
+      isError: commitOutcome.status !== "ok",
+      trusted: true,
+      content:
+        commitOutcome.status === "ok"
+          ? JSON.stringify({ decision: "accepted", revision, decidedBy: draft.decidedBy.email, commit: commitOutcome })
+          : `The reviewer accepted revision ${revision}, but its commit action ${draft.commit.tool} failed: ${commitOutcome.error}`,
+    });
+    return "continue";
+  }
+
+  // ─── delegate_to_<slug>: child runs ──────────────────────────────────────────────────────────────────────
+
+  async function delegate(tool: KernelTool, call: ToolCallRequest): Promise<void> {
+    if (tool.builtin?.kind !== "delegate") return;
+    const parsed = DelegateArgs.safeParse(call.args);
+    if (!parsed.success) {
+      await answer(call, { isError: true, content: `Nothing was delegated: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    const payload: DelegationPayload = {
+      toolCallId: call.id,
+      tool: tool.modelName,
+      childRunId: newRunId(),
+      agentId: tool.builtin.agentId,
+      agentSlug: tool.builtin.agentSlug,
+      task: parsed.data.task,
+    };
+    const event = await append({ type: "DELEGATION", name: tool.builtin.agentSlug, status: "PENDING", payload: payload as unknown as Prisma.InputJsonValue });
+    await startChild(event);
+  }
+
+  /** Creates the child run of a PENDING DELEGATION event (idempotent); a refused delegation completes the event. */
+  async function startChild(event: TraceEvent): Promise<boolean> {
+    const payload = asObject<DelegationPayload>(event.payload);
+    const started = await startChildRun(db, {
+      orgId: claim.orgId,
+      parentRunId: run!.id,
+      childRunId: payload.childRunId,
+      agentId: payload.agentId,
+      task: payload.task,
+      onBehalfOfUserId: run!.onBehalfOfUserId,
+    });
+    if (started.ok) return true;
+    await complete(event, { status: "ERROR", payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } } as unknown as Prisma.InputJsonValue });
+    return false;
+  }
+
+  /** Completes the DELEGATION events whose child ended; parks the run while any child is still at work. */
+  async function awaitChildren(waiting: TraceEvent[]): Promise<"continue" | "halt"> {
+    const ids = waiting.map((e) => asObject<DelegationPayload>(e.payload).childRunId);
+    const children = new Map((await readChildRuns(db, claim.orgId, ids)).map((child) => [child.id, child]));
+    const live: string[] = [];
+    for (const event of waiting) {
+      const payload = asObject<DelegationPayload>(event.payload);
+      const child = children.get(payload.childRunId);
+      if (!child) {
+        // The worker died between writing the delegation and creating the child: create it now.
+        if (await startChild(event)) live.push(payload.childRunId);
+        continue;
+      }
+      if (!(TERMINAL_RUN_STATUSES as readonly string[]).includes(child.status)) {
+        live.push(child.id);
+        continue;
+      }
+      const outcome = { status: child.status, output: child.output, error: child.error, costMicros: child.costMicros };
+      await complete(event, { status: child.status === "SUCCEEDED" ? "OK" : "ERROR", payload: { ...payload, outcome } as unknown as Prisma.InputJsonValue });
+    }
+    if (live.length === 0) return "continue";
+    return (await parkForChildren(db, writer, live)) ? "halt" : "continue";
+  }
+
+  /** The model's answer for a finished delegation: the child's final answer, or why it did not finish. */
+  async function answerDelegation(event: TraceEvent): Promise<void> {
+    const payload = asObject<DelegationPayload>(event.payload);
+    const call: ToolCallRequest = { id: payload.toolCallId, name: payload.tool, args: { task: payload.task } };
+    const outcome = payload.outcome;
+    if (!outcome) return;
+    const extra = { childRunId: payload.childRunId };
+    if (outcome.status === "SUCCEEDED") {
+      // Another agent's answer may carry what it read from outside: it stays fenced as untrusted data.
+      await answer(call, { isError: false, content: outcome.output ?? "", extra });
+    } else {
+      const what = outcome.status === "REFUSED" ? "could not start" : `ended ${outcome.status.toLowerCase()}`;
+      await answer(call, { isError: true, content: `The delegated run ${what}: ${outcome.error ?? "no reason given"}`, extra });
+    }
+  }
+
+  /** Ends what a cancelled run was waiting on: a pending approval, a draft under review, child runs. */
+  async function endWaiting(why: string): Promise<void> {
+    await voidWaitingApproval(why);
+    await discardOpenDrafts(db, claim.orgId, run!.id, why);
+    const waitingDraft = events.find((e) => e.type === "DRAFT" && e.status === "PENDING");
+    if (waitingDraft) await complete(waitingDraft, { status: "ERROR", payload: { ...asObject<DraftPayload>(waitingDraft.payload), outcome: "DISCARDED", feedback: why } as unknown as Prisma.InputJsonValue });
+    const children = events.filter((e) => e.type === "DELEGATION" && e.status === "PENDING").map((e) => asObject<DelegationPayload>(e.payload).childRunId);
+    await requestCancellation(db, claim.orgId, children);
   }
 
   /** Creates the approval row for a PENDING APPROVAL event (if the worker died before it did) and parks the run. */

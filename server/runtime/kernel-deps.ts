@@ -15,6 +15,8 @@ export interface KernelTool {
   inputSchema: Record<string, unknown>;
   idempotent: boolean;
   risk: "READ" | "WRITE" | "EXTERNAL" | null;
+  /** Set for tools Switchboard provides itself (see builtins.ts); absent for MCP tools. */
+  builtin?: { kind: "submit_draft" } | { kind: "delegate"; agentId: string; agentSlug: string };
 }
 
 export interface KernelAgent {
@@ -41,6 +43,8 @@ export interface KernelDeps {
   db: Db;
   loadAgent(orgId: string, agentVersionId: string): Promise<KernelAgent>;
   loadTools(orgId: string, agentId: string): Promise<KernelTool[]>;
+  /** Agents a version may delegate to, as they are now (archived ones are left out). */
+  loadDelegates(orgId: string, agentIds: readonly string[]): Promise<{ id: string; slug: string; name: string; description: string }[]>;
   callModel(primary: ModelEndpoint, fallback: ModelEndpoint | null, input: ModelCallInput): Promise<ModelCallResult>;
   /** The org's redaction rules (settings + stored secret values), loaded once per run. */
   loadRedactor(orgId: string): Promise<Redactor>;

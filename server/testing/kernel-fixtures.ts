@@ -22,7 +22,16 @@ let counter = 0;
 export async function createScriptedAgent(
   db: Db,
   org: TestOrg,
-  options: { script: ScriptTurn[]; tools: string[]; maxSteps?: number; timeoutMs?: number; slug?: string; priceMicros?: number },
+  options: {
+    script: ScriptTurn[];
+    tools: string[];
+    maxSteps?: number;
+    timeoutMs?: number;
+    slug?: string;
+    priceMicros?: number;
+    submitDrafts?: boolean;
+    delegateAgentIds?: string[];
+  },
 ) {
   counter += 1;
   const model = await db.modelConfig.upsert({
@@ -42,6 +51,8 @@ export async function createScriptedAgent(
       limits: { maxSteps: options.maxSteps ?? 20, maxCostMicros: 0, timeoutMs: options.timeoutMs ?? 600_000 },
       memory: { recallEnabled: false, recallTopK: 0 },
       script: options.script,
+      submitDrafts: options.submitDrafts ?? false,
+      delegateAgentIds: options.delegateAgentIds ?? [],
     },
     toolIds: tools.map((t) => t.id),
   });

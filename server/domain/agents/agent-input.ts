@@ -21,6 +21,11 @@ const EditableConfig = z.object({
   memory: MemorySettingsSchema.default({ recallEnabled: true, recallTopK: 5 }),
   /** Validated turn by turn in `parseScript`, so messages can name the turn. */
   script: z.custom<ScriptInput>().optional(),
+  submitDrafts: z.boolean({ error: "Choose whether the agent may submit drafts." }).default(false),
+  delegateAgentIds: z
+    .array(z.string().min(1), { error: "Choose agents from the list." })
+    .max(20, "An agent may delegate to at most 20 agents.")
+    .default([]),
 });
 
 const AgentFields = z.object({
@@ -39,7 +44,12 @@ const AgentFields = z.object({
   modelConfigId: z.string({ error: "Choose a model." }).min(1, "Choose a model."),
   /** null or "" = no fallback. */
   fallbackModelConfigId: z.string().nullish(),
-  config: EditableConfig.default({ limits: { maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }, memory: { recallEnabled: true, recallTopK: 5 } }),
+  config: EditableConfig.default({
+    limits: { maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 },
+    memory: { recallEnabled: true, recallTopK: 5 },
+    submitDrafts: false,
+    delegateAgentIds: [],
+  }),
   /** Tools granted to the agent; replaces the current grants on every save. */
   toolIds: z.array(z.string().min(1), { error: "Choose tools from the list." }).max(500, "At most 500 tools per agent.").default([]),
 });
@@ -108,7 +118,7 @@ export function parseScript(raw: ScriptInput, errors: string[]): ScriptTurn[] | 
     }
     for (const issue of parsed.error.issues) {
       if (issue.code === "unrecognized_keys") {
-        const allowed = hasTool ? '"tool", "args", "say" and "delayMs"' : '"final" and "delayMs"';
+        const allowed = hasTool ? '"tool", "args", "say", "repeatWhile", "alsoCall" and "delayMs"' : '"final" and "delayMs"';
         errors.push(`${label}: unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (a ${hasTool ? "tool" : "final"} turn has ${allowed}).`);
       } else {
         const where = issue.path.length > 0 ? `"${issue.path.join(".")}" ` : "";

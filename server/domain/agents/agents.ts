@@ -241,6 +241,15 @@ async function resolveVersionContent(tx: Tx, orgId: string, input: ParsedAgentIn
     addFieldError(errors, "toolIds", `${missing === 1 ? "One chosen tool no longer exists" : `${missing} chosen tools no longer exist`}. Reload the page to see the current list.`);
   }
 
+  const delegateAgentIds = [...new Set(input.config.delegateAgentIds)].sort();
+  if (agentId && delegateAgentIds.includes(agentId)) addFieldError(errors, "config.delegateAgentIds", "An agent cannot delegate to itself.");
+  const delegates = delegateAgentIds.length
+    ? await tx.agent.findMany({ where: { orgId, id: { in: delegateAgentIds }, status: { not: "ARCHIVED" } }, select: { id: true } })
+    : [];
+  if (delegates.length !== delegateAgentIds.length) {
+    addFieldError(errors, "config.delegateAgentIds", "A chosen agent no longer exists or is archived. Reload the page to see the current list.");
+  }
+
   const slugTaken = await tx.agent.findFirst({
     where: { orgId, slug: input.slug, ...(agentId ? { id: { not: agentId } } : {}) },
     select: { id: true },
@@ -258,6 +267,8 @@ async function resolveVersionContent(tx: Tx, orgId: string, input: ParsedAgentIn
       memory: input.config.memory,
       script: scripted ? script : undefined,
       toolNames: tools.map((tool) => `${tool.server.name}/${tool.name}`).sort(),
+      submitDrafts: input.config.submitDrafts,
+      delegateAgentIds,
     }),
     toolIds,
     modelName: model.name,
@@ -355,7 +366,7 @@ export async function updateAgent(db: DbOrTx, principal: Principal, raw: UpdateA
       if (!current || content.instructions !== current.instructions) changed.push("instructions");
       if (!current || content.modelConfigId !== current.modelConfigId) changed.push("model");
       if (!current || content.fallbackModelConfigId !== current.fallbackModelConfigId) changed.push("fallbackModel");
-      for (const key of ["limits", "memory", "script"] as const) {
+      for (const key of ["limits", "memory", "script", "submitDrafts", "delegateAgentIds"] as const) {
         if (canonicalJson(content.config[key]) !== canonicalJson(currentConfig?.[key])) changed.push(key);
       }
       const grantsChanged = canonicalJson(content.toolIds) !== canonicalJson(currentToolIds);

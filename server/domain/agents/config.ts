@@ -13,6 +13,32 @@ export const ScriptToolTurnSchema = z.object({
   args: z.record(z.string(), z.unknown(), { error: "must be an object of arguments." }).default({}),
   delayMs: DelayMs,
   say: z.string({ error: "must be text." }).optional(),
+  /**
+   * A regular expression over this turn's tool result: while it matches, the same turn is played again (with the
+   * new result in scope), e.g. a draft resubmitted while a reviewer requests changes.
+   */
+  repeatWhile: z
+    .string({ error: "must be a regular expression." })
+    .refine((source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a valid regular expression.")
+    .optional(),
+  /** More tool calls made in the same turn, side by side (as models do with parallel tool calls). */
+  alsoCall: z
+    .array(
+      z.object({
+        tool: z.string({ error: "must name the tool to call." }).min(1, "must name the tool to call."),
+        args: z.record(z.string(), z.unknown(), { error: "must be an object of arguments." }).default({}),
+      }),
+      { error: "must be a list of { tool, args }." },
+    )
+    .max(10, "at most 10 extra calls per turn.")
+    .optional(),
 });
 
 export const ScriptFinalTurnSchema = z.object({
@@ -69,6 +95,10 @@ export const AgentVersionConfigSchema = z.object({
    * what a run may call is decided by the agent's ToolGrant rows and policy, never by this list.
    */
   toolNames: z.array(z.string()).default([]),
+  /** The built-in `submit_draft` tool: the agent hands work products to the inbox for a person to review. */
+  submitDrafts: z.boolean().default(false),
+  /** Agents this one may delegate to, each offered to the model as a `delegate_to_<slug>` tool (agent ids). */
+  delegateAgentIds: z.array(z.string()).default([]),
 });
 
 export type AgentVersionConfig = z.infer<typeof AgentVersionConfigSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DbOrTx } from "@/server/db";
+import type { RunTrigger } from "@/server/generated/prisma/enums";
 import { Conflict, InvalidInput, NotFound } from "../errors";
 import { appendAudit } from "../audit/audit-log";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
@@ -87,7 +88,7 @@ export async function getRun(db: DbOrTx, principal: Principal, id: string) {
 
 export const CreateRunInput = z.object({
   agent: z.string().trim().min(1, "Name the agent by slug or id.").max(100),
-  input: z.string().min(1, "Give the agent something to do.").max(100_000),
+  input: z.string().max(100_000, "The input is limited to 100,000 characters.").default(""),
   onBehalfOf: z.string().trim().toLowerCase().pipe(z.email("onBehalfOf must be a member's email address.")).optional(),
 });
 export type CreateRunInput = z.infer<typeof CreateRunInput>;
@@ -108,8 +109,7 @@ export async function createRun(
     select: { id: true, slug: true, status: true, currentVersionId: true },
   });
   if (!agent) throw new NotFound("Agent");
-  if (agent.status !== "ACTIVE") throw new Conflict(`Agent "${agent.slug}" is ${agent.status.toLowerCase()}; enable it to start runs.`);
-  if (!agent.currentVersionId) throw new Conflict(`Agent "${agent.slug}" has no saved version yet.`);
+  assertAgentCanStartRuns(agent);
 
   let onBehalfOfUserId = principal.userId;
   if (input.onBehalfOf) {
@@ -124,21 +124,55 @@ export async function createRun(
   }
   if (!onBehalfOfUserId) throw new InvalidInput("This API key has no owner to act for; pass onBehalfOf.", { onBehalfOf: ["Required for this key."] });
 
-  const run = await db.run.create({
-    data: {
-      orgId: principal.orgId,
-      agentId: agent.id,
-      agentVersionId: agent.currentVersionId,
-      onBehalfOfUserId,
-      createdByUserId: principal.kind === "user" ? principal.userId : null,
-      apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
-      trigger,
-      input: input.input,
-    },
-    select: { id: true, status: true },
+  return queueRun(db, {
+    orgId: principal.orgId,
+    agentId: agent.id,
+    agentVersionId: agent.currentVersionId,
+    onBehalfOfUserId,
+    createdByUserId: principal.kind === "user" ? principal.userId : null,
+    apiKeyId: principal.kind === "apiKey" ? principal.apiKeyId : null,
+    trigger,
+    input: input.input,
   });
+}
+
+/** A run about to be queued. Runs started by a trigger (schedule, webhook) have no creator, only a person they act for. */
+export interface NewRun {
+  orgId: string;
+  agentId: string;
+  /** The version the run pins: editing the agent later never changes a run. */
+  agentVersionId: string;
+  onBehalfOfUserId: string;
+  createdByUserId?: string | null;
+  apiKeyId?: string | null;
+  trigger: RunTrigger;
+  input: string;
+}
+
+/** Only an active agent that has been saved at least once starts runs, whatever starts them. */
+export function assertAgentCanStartRuns<A extends { slug: string; status: string; currentVersionId: string | null }>(
+  agent: A,
+): asserts agent is A & { currentVersionId: string } {
+  if (agent.status !== "ACTIVE") throw new Conflict(`Agent "${agent.slug}" is ${agent.status.toLowerCase()}; enable it to start runs.`);
+  if (!agent.currentVersionId) throw new Conflict(`Agent "${agent.slug}" has no saved version yet.`);
+}
+
+/** Inserts a queued run and rings the in-process doorbell so a local worker starts it at once. */
+export async function queueRun(db: DbOrTx, run: NewRun) {
+  const created = await db.run.create({ data: run, select: { id: true, status: true } });
   signalRunnable();
-  return run;
+  return created;
+}
+
+/**
+ * Inserts the run for one schedule tick unless that tick already has one: INSERT … ON CONFLICT DO NOTHING on the
+ * unique (agentId, scheduledFor), so any number of workers may try the same tick and exactly one row results. It
+ * never raises a unique violation, which matters inside a PostgreSQL transaction (a failed statement aborts it).
+ * Returns null when another caller won. Does not signal: the caller rings once after its batch.
+ */
+export async function queueScheduledRun(db: DbOrTx, run: NewRun & { scheduledFor: Date }) {
+  const [created] = await db.run.createManyAndReturn({ data: [run], skipDuplicates: true, select: { id: true, status: true } });
+  return created ?? null;
 }
 
 /**

@@ -177,6 +177,52 @@ export async function finishRun(
       },
     });
     if (count !== 1) throw new LeaseLost(writer.runId);
+    await wakeParent(tx, writer);
+  });
+}
+
+/**
+ * A child run that ends queues its parent again if the parent is waiting for its children. The parent row is locked
+ * first, so this serialises with the parent's own parkForChildren: whichever commits second sees the other's write.
+ */
+async function wakeParent(tx: Prisma.TransactionClient, writer: TraceWriter): Promise<void> {
+  const child = await tx.run.findUnique({ where: { id: writer.runId }, select: { parentRunId: true } });
+  if (!child?.parentRunId) return;
+  await tx.$queryRaw`SELECT id FROM runs WHERE id = ${child.parentRunId} AND org_id = ${writer.orgId} FOR UPDATE`;
+  await tx.run.updateMany({ where: { id: child.parentRunId, orgId: writer.orgId, status: "WAITING_CHILDREN" }, data: { status: "QUEUED" } });
+}
+
+/**
+ * Parks a run until one of its child runs ends: WAITING_CHILDREN, lease released. Returns false (not parked) when
+ * every child in `childRunIds` has already ended — the caller then reads their outcomes straight away.
+ */
+export async function parkForChildren(db: Db, writer: TraceWriter, childRunIds: readonly string[]): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    await assertLease(tx, writer);
+    const live = await tx.run.count({ where: { id: { in: [...childRunIds] }, orgId: writer.orgId, status: { notIn: ["SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] } } });
+    if (live === 0) return false;
+    await tx.run.updateMany({
+      where: { id: writer.runId, orgId: writer.orgId, leaseOwner: writer.workerId, status: "RUNNING" },
+      data: { status: "WAITING_CHILDREN", leaseOwner: null, leaseUntil: null },
+    });
+    return true;
+  });
+}
+
+/**
+ * Parks a run until a reviewer decides its draft: WAITING_REVIEW, lease released. Like parkForApproval, the item is
+ * locked first, so a decision racing this call is never missed (returns false: go on and read it).
+ */
+export async function parkForReview(db: Db, writer: TraceWriter, itemId: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    await assertLease(tx, writer);
+    const rows = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM inbox_items WHERE id = ${itemId} FOR UPDATE`;
+    if (rows[0]?.status !== "PENDING") return false;
+    await tx.run.updateMany({
+      where: { id: writer.runId, orgId: writer.orgId, leaseOwner: writer.workerId, status: "RUNNING" },
+      data: { status: "WAITING_REVIEW", leaseOwner: null, leaseUntil: null },
+    });
+    return true;
   });
 }
 

@@ -13,6 +13,7 @@ interface DemoAgent {
   description: string;
   instructions: string;
   tools: string[];
+  submitDrafts?: boolean;
   script: ScriptTurn[];
 }
 
@@ -50,14 +51,30 @@ export function demoAgents(sandboxDir: string): DemoAgent[] {
     {
       slug: "email-drafter",
       name: "Email drafter",
-      description: "Drafts a reply to a customer about their order, e.g. “reply to the customer of order 1002”.",
-      instructions: "You draft courteous, specific replies to customers. Look up their order first and mention its status. Never promise what policy does not allow.",
-      tools: ["lookup_order"],
+      description: "Drafts a reply to the newest customer email (or the one you name) for a person to review in the inbox; accepting sends it.",
+      instructions:
+        "You draft courteous, specific replies to customer emails. Read the email, look up the order it is about and mention its status. Submit the reply as a draft for review, proposing send_email as its commit action; if the reviewer asks for changes, revise and submit again. Never promise what policy does not allow.",
+      tools: ["read_customer_email", "lookup_order", "send_email"],
+      submitDrafts: true,
       script: [
-        { tool: "lookup_order", args: { orderId: "{{input.match:/order\\s*#?(\\d+)/i:1}}" }, delayMs: PACE_MS },
+        { tool: "read_customer_email", args: { query: "{{input}}" }, delayMs: PACE_MS },
+        { tool: "lookup_order", args: { orderId: "{{result.orderId}}" }, delayMs: PACE_MS },
         {
-          final:
-            "To: {{result.email}}\nSubject: Your order {{result.id}}\n\nHi {{result.customer}},\n\nThank you for getting in touch about order {{result.id}}. It is currently {{result.status}}, and we will keep you posted until it reaches you.\n\nBest regards,\nAcme Support",
+          tool: "submit_draft",
+          args: {
+            kind: "email",
+            title: "Re: {{results.0.subject}}",
+            body: "Hi {{results.1.customer}},\n\nThank you for getting in touch about order {{results.1.id}}. It is currently **{{results.1.status}}**, and we will keep you posted until it reaches you.\n\n{{result.feedback|optional}}\n\nBest regards,\nAcme Support",
+            commit: { tool: "send_email", args: { to: "{{results.0.from}}", subject: "Re: {{results.0.subject}}" }, bodyArg: "body" },
+          },
+          // While the reviewer asks for changes, the draft is resubmitted; a scripted model can only append their note,
+          // a real model rewrites the draft from it.
+          repeatWhile: "changes_requested",
+          delayMs: PACE_MS,
+        },
+        {
+          final: "The reply to {{results.0.customer}} was {{result.decision}} (revision {{result.revision}}).",
+          onToolError: "The reply to {{results.0.customer}} was not sent: {{result}}",
           delayMs: PACE_MS,
         },
       ],
@@ -85,7 +102,12 @@ export async function ensureDemoAgents(db: Db, orgId: string, sandboxDir: string
       description: demo.description,
       instructions: demo.instructions,
       modelConfigId: model.id,
-      config: { limits: { maxSteps: 10, maxCostMicros: 0, timeoutMs: 300_000 }, memory: { recallEnabled: true, recallTopK: 5 }, script: demo.script },
+      config: {
+        limits: { maxSteps: 10, maxCostMicros: 0, timeoutMs: 300_000 },
+        memory: { recallEnabled: true, recallTopK: 5 },
+        script: demo.script,
+        submitDrafts: demo.submitDrafts ?? false,
+      },
       toolIds: tools.map((t) => t.id),
     });
     created.push(demo.slug);

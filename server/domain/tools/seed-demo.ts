@@ -31,6 +31,7 @@ const READ: Classification = { risk: "READ", idempotent: true };
 const CLASSIFICATIONS: Record<string, Record<string, Classification>> = {
   demo: {
     lookup_order: READ,
+    read_customer_email: READ,
     // Side effects, yet idempotent: the demo server records each idempotency key once and replays the original
     // result, so re-running an interrupted refund or email after a crash cannot refund or send twice.
     issue_refund: { risk: "WRITE", idempotent: true },

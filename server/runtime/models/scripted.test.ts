@@ -73,6 +73,28 @@ describe("scripted model", () => {
     expect(response.content).toBe("Refunded order 1001; confirmation R-77.");
   });
 
+  it("plays a repeatWhile turn again while its result matches, then moves on", async () => {
+    const script: ScriptTurn[] = [
+      { tool: "submit_draft", args: { body: "Draft. {{result.feedback|optional}}" }, repeatWhile: '"changes_requested"' },
+      { final: "Draft {{result.decision}}." },
+    ];
+    const first = await runScript(input(script, conversation()));
+    expect(first.toolCalls[0]?.args).toEqual({ body: "Draft. " });
+    const again = await runScript(input(script, conversation({ call: "submit_draft", result: { decision: "changes_requested", feedback: "Mention the date." } })));
+    expect(again.toolCalls).toEqual([{ id: "call_1", name: "submit_draft", args: { body: "Draft. Mention the date." } }]);
+    const done = await runScript(
+      input(
+        script,
+        conversation(
+          { call: "submit_draft", result: { decision: "changes_requested", feedback: "Mention the date." } },
+          { call: "submit_draft", result: { decision: "accepted" } },
+        ),
+      ),
+    );
+    expect(done.toolCalls).toEqual([]);
+    expect(done.content).toBe("Draft accepted.");
+  });
+
   it("ends with a summary once every turn has been played", async () => {
     const messages = conversation({ call: "a", result: "x" }, { call: "b", result: "y" });
     messages.push({ role: "assistant", content: "done", toolCalls: [] });

@@ -9,6 +9,11 @@
  *   {{result}} / {{result.a.0.b}}   the most recent tool result (parsed as JSON when it is JSON)
  *   {{results.N.path}}              the N-th tool result of the run, 0-based
  *   ...|number                      assert the value is numeric and produce a number
+ *   ...|optional                    an empty string when the value does not exist (instead of an error)
+ * A tool turn may carry `alsoCall`: more tool calls in the same turn, side by side (parallel tool calls).
+ * A tool turn may carry `repeatWhile` (a regex): while its tool result matches, the same turn is played again — a
+ * draft resubmitted while the reviewer asks for changes. The turn to play is still derived from the conversation
+ * alone (see `currentTurn`).
  * A final turn may carry `onToolError`: said instead of `final` when the last tool call failed ({{result}} is then
  * the error text), so a demo agent can answer sensibly after a person rejected its call.
  * A string that is exactly one template takes the value's own type (object, number, ...); a template embedded in
@@ -49,6 +54,10 @@ function validateScript(script: unknown): ScriptTurn[] {
     if (isTool && (typeof turn.tool !== "string" || turn.tool === "")) throw scriptError(`${where}: "tool" must be a non-empty tool name.`);
     if (isTool && turn.args !== undefined && !isPlainObject(turn.args)) throw scriptError(`${where}: "args" must be an object.`);
     if (isTool && turn.say !== undefined && typeof turn.say !== "string") throw scriptError(`${where}: "say" must be a string.`);
+    if (isTool && turn.alsoCall !== undefined && (!Array.isArray(turn.alsoCall) || !turn.alsoCall.every((c) => isPlainObject(c) && typeof c.tool === "string" && c.tool !== ""))) {
+      throw scriptError(`${where}: "alsoCall" must be a list of { tool, args }.`);
+    }
+    if (isTool && turn.repeatWhile !== undefined && typeof turn.repeatWhile !== "string") throw scriptError(`${where}: "repeatWhile" must be a regular expression.`);
     if (!isTool && typeof turn.final !== "string") throw scriptError(`${where}: "final" must be a string.`);
     if (!isTool && turn.onToolError !== undefined && typeof turn.onToolError !== "string") throw scriptError(`${where}: "onToolError" must be a string.`);
     const delay = turn.delayMs;
@@ -137,17 +146,17 @@ function render(text: string, location: string, ctx: TemplateContext, wholeValue
       throw scriptError(`${ctx.turn}: template ${template} in ${location} cannot be resolved: ${why}.`);
     };
     let value: unknown;
-    let modifiers: string[];
-    if (reSource !== undefined) {
-      value = matchInput(reSource, reFlags ?? "", reGroup === undefined ? 1 : Number(reGroup), ctx, fail);
-      modifiers = (reModifier ?? "").split("|").slice(1);
-    } else {
-      const [expression = "", ...rest] = (body ?? "").split("|");
-      value = resolveExpression(expression.trim(), ctx, fail);
-      modifiers = rest;
+    const modifiers = (reSource !== undefined ? (reModifier ?? "").split("|").slice(1) : (body ?? "").split("|").slice(1)).map((m) => m.trim());
+    const optional = modifiers.includes("optional");
+    try {
+      if (reSource !== undefined) value = matchInput(reSource, reFlags ?? "", reGroup === undefined ? 1 : Number(reGroup), ctx, fail);
+      else value = resolveExpression((body ?? "").split("|")[0]!.trim(), ctx, fail);
+    } catch (error) {
+      if (!optional) throw error;
+      value = "";
     }
-    for (const modifier of modifiers.map((m) => m.trim())) {
-      if (modifier !== "number") fail(`unknown modifier "|${modifier}" (only |number exists)`);
+    for (const modifier of modifiers.filter((m) => m !== "optional")) {
+      if (modifier !== "number") fail(`unknown modifier "|${modifier}" (use |number or |optional)`);
       const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : "";
       if (!NUMERIC.test(text)) fail(`${asText(value)} is not a number`);
       value = Number(text);
@@ -169,12 +178,32 @@ function renderArgs(value: unknown, location: string, ctx: TemplateContext): unk
   return value;
 }
 
+/**
+ * The script position after the conversation so far: each assistant message played one turn, and moved on unless
+ * that turn's `repeatWhile` matched the tool result that answered it.
+ */
+function currentTurn(script: readonly ScriptTurn[], messages: readonly ChatMessage[]): number {
+  let position = 0;
+  messages.forEach((message, index) => {
+    if (message.role !== "assistant") return;
+    const turn = script[position];
+    if (turn && "tool" in turn && turn.repeatWhile !== undefined) {
+      const answer = messages.slice(index + 1).find((m) => m.role === "tool");
+      const result = answer ? parseResult(answer.content) : undefined;
+      if (answer && new RegExp(turn.repeatWhile).test(typeof result === "string" ? result : JSON.stringify(result))) return;
+    }
+    position += 1;
+  });
+  return position;
+}
+
 /** Plays the next turn of `input.script`. `signal` (default `input.signal`) cancels a turn's delay. */
 export async function runScript(input: ModelCallInput, signal: AbortSignal | undefined = input.signal): Promise<ModelResponse> {
   const script = validateScript(input.script);
   const messages: ChatMessage[] = input.messages;
   const turnIndex = messages.filter((m) => m.role === "assistant").length;
-  const turn = script[turnIndex];
+  const position = currentTurn(script, messages);
+  const turn = script[position];
 
   let content: string;
   const toolCalls: ToolCallRequest[] = [];
@@ -184,11 +213,14 @@ export async function runScript(input: ModelCallInput, signal: AbortSignal | und
     const ctx: TemplateContext = {
       input: messages.find((m) => m.role === "user")?.content,
       results: messages.filter((m) => m.role === "tool").map((m) => parseResult(m.content)),
-      turn: `Script turn ${turnIndex + 1} of ${script.length}`,
+      turn: `Script turn ${position + 1} of ${script.length}`,
     };
     if ("tool" in turn) {
       const args = renderArgs(turn.args ?? {}, "args", ctx) as JsonObject;
       toolCalls.push({ id: `call_${turnIndex}`, name: turn.tool, args });
+      (turn.alsoCall ?? []).forEach((extra, k) => {
+        toolCalls.push({ id: `call_${turnIndex}_${k + 1}`, name: extra.tool, args: renderArgs(extra.args ?? {}, `alsoCall.${k}.args`, ctx) as JsonObject });
+      });
       content = turn.say === undefined ? "" : asText(render(turn.say, "say", ctx, false));
     } else {
       const last = messages[messages.length - 1];

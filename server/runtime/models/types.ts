@@ -50,7 +50,7 @@ export interface ModelEndpoint {
 
 /** A scripted model's script: deterministic turns, for demos and tests (see scripted.ts). */
 export type ScriptTurn =
-  | { tool: string; args: JsonObject; delayMs?: number; say?: string }
+  | { tool: string; args: JsonObject; delayMs?: number; say?: string; repeatWhile?: string; alsoCall?: { tool: string; args: JsonObject }[] }
   | { final: string; onToolError?: string; delayMs?: number };
 
 export interface ModelCallInput {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { getRunTree } from "../../domain/runs/delegation";
 import { CreateRunInput, ListRunsInput, cancelRun, createRun, getRun, getRunTrace, listRuns, resumeRun } from "../../domain/runs/runs";
 import { createTRPCRouter, scopedProcedure } from "../init";
 
@@ -10,6 +11,9 @@ export const runsRouter = createTRPCRouter({
   trace: scopedProcedure("runs:read")
     .input(z.object({ id: z.string().min(1) }))
     .query(({ ctx, input }) => getRunTrace(ctx.db, ctx.principal, input.id)),
+  tree: scopedProcedure("runs:read")
+    .input(z.object({ id: z.string().min(1) }))
+    .query(({ ctx, input }) => getRunTree(ctx.db, ctx.principal, input.id)),
   create: scopedProcedure("runs:write").input(CreateRunInput).mutation(({ ctx, input }) => createRun(ctx.db, ctx.principal, input, "CONSOLE")),
   cancel: scopedProcedure("runs:cancel")
     .input(z.object({ id: z.string().min(1) }))

@@ -7,7 +7,8 @@ import { Affix } from "@/components/models/Affix";
 import { PROVIDER_LABELS } from "@/components/models/ProviderBadge";
 import { formatPricePerMillion, formatTokens, integerOf, secondsToMs, usdToMicros } from "@/components/models/units";
 import { cn } from "@/lib/cn";
-import { fieldErrorsOf, messageOf } from "@/lib/trpc";
+import { useQuery } from "@tanstack/react-query";
+import { fieldErrorsOf, messageOf, useTRPC } from "@/lib/trpc";
 import type { CreateAgentInput } from "@/server/domain/agents/agent-input";
 import { ToolRiskBadge, slugify, type ModelOption, type ToolServerOption } from "./shared";
 
@@ -26,6 +27,8 @@ export interface AgentFormValues {
   recallTopK: string;
   script: string;
   toolIds: string[];
+  submitDrafts: boolean;
+  delegateAgentIds: string[];
 }
 
 const EXAMPLE_SCRIPT = `[
@@ -48,6 +51,8 @@ const ERROR_KEYS: Record<keyof AgentFormValues, string> = {
   recallTopK: "config.memory.recallTopK",
   script: "config.script",
   toolIds: "toolIds",
+  submitDrafts: "config.submitDrafts",
+  delegateAgentIds: "config.delegateAgentIds",
 };
 
 export function toAgentInput(values: AgentFormValues, scripted: boolean): CreateAgentInput {
@@ -66,6 +71,8 @@ export function toAgentInput(values: AgentFormValues, scripted: boolean): Create
       },
       memory: { recallEnabled: values.recallEnabled, recallTopK: integerOf(values.recallTopK) },
       script: scripted ? values.script : undefined,
+      submitDrafts: values.submitDrafts,
+      delegateAgentIds: values.delegateAgentIds,
     },
     toolIds: values.toolIds,
   };
@@ -73,6 +80,8 @@ export function toAgentInput(values: AgentFormValues, scripted: boolean): Create
 
 export interface AgentFormProps {
   mode: "create" | "edit";
+  /** The agent being edited: it is left out of the agents it may delegate to. */
+  agentId?: string;
   initial: AgentFormValues;
   models: ModelOption[];
   toolServers: ToolServerOption[];
@@ -85,7 +94,7 @@ export interface AgentFormProps {
   onSubmit: (input: CreateAgentInput) => void;
 }
 
-export function AgentForm({ mode, initial, models, toolServers, pending, error, notice, submitLabel, cancelHref, onSubmit }: AgentFormProps) {
+export function AgentForm({ mode, agentId, initial, models, toolServers, pending, error, notice, submitLabel, cancelHref, onSubmit }: AgentFormProps) {
   const [values, setValues] = useState(initial);
   const [slugEdited, setSlugEdited] = useState(mode === "edit");
   const formRef = useRef<HTMLFormElement>(null);
@@ -100,6 +109,8 @@ export function AgentForm({ mode, initial, models, toolServers, pending, error, 
     setTouched((t) => ({ error, keys: new Set([...(t.error === error ? t.keys : []), ERROR_KEYS[key]]) }));
   };
 
+  const trpc = useTRPC();
+  const agents = useQuery(trpc.agents.list.queryOptions());
   const model = models.find((m) => m.id === values.modelConfigId);
   const fallback = models.find((m) => m.id === values.fallbackModelConfigId);
   const scripted = model?.provider === "SCRIPTED" || fallback?.provider === "SCRIPTED";
@@ -282,6 +293,33 @@ export function AgentForm({ mode, initial, models, toolServers, pending, error, 
           </Card>
 
           <Card>
+            <CardHeader title="Inbox and delegation" description="Built-in tools Switchboard offers the model." />
+            <CardBody className="space-y-4">
+              <label className="flex items-start gap-2.5 text-sm text-fg">
+                <input
+                  type="checkbox"
+                  name="submitDrafts"
+                  checked={values.submitDrafts}
+                  onChange={(event) => set("submitDrafts", event.target.checked)}
+                  className="mt-0.5 size-3.5 accent-accent-600"
+                />
+                <span>
+                  Submit drafts for review
+                  <span className="block text-xs text-fg-subtle">
+                    Offers <code className="font-mono">submit_draft</code>: work products wait in the inbox until a person accepts, edits, sends back or discards them.
+                  </span>
+                </span>
+              </label>
+              <DelegatePicker
+                agents={(agents.data ?? []).filter((agent) => agent.id !== agentId)}
+                selected={values.delegateAgentIds}
+                onChange={(ids) => set("delegateAgentIds", ids)}
+                error={fields["config.delegateAgentIds"]}
+              />
+            </CardBody>
+          </Card>
+
+          <Card>
             <CardHeader title="Memory" />
             <CardBody className="space-y-4">
               <label className="flex items-start gap-2.5 text-sm text-fg">
@@ -425,5 +463,49 @@ function ToolPicker({
         )}
       </CardBody>
     </Card>
+  );
+}
+
+/** Other agents this one may hand tasks to; each becomes a delegate_to_<slug> tool. */
+function DelegatePicker({
+  agents,
+  selected,
+  onChange,
+  error,
+}: {
+  agents: { id: string; slug: string; name: string; status: string }[];
+  selected: string[];
+  onChange: (ids: string[]) => void;
+  error?: string[];
+}) {
+  const toggle = (id: string, on: boolean) => onChange(on ? [...selected, id] : selected.filter((x) => x !== id));
+  return (
+    <fieldset className="min-w-0 space-y-2" aria-invalid={error ? true : undefined}>
+      <legend className="text-sm font-medium text-fg">May delegate to</legend>
+      <p className="text-xs text-fg-subtle">A delegated task runs as the other agent, for the same person, with its own limits and trace; its cost rolls up to this run.</p>
+      {agents.length === 0 ? <p className="text-xs text-fg-subtle">No other agents yet.</p> : null}
+      <ul className="max-h-48 space-y-1 overflow-y-auto">
+        {agents.map((agent) => (
+          <li key={agent.id}>
+            <label className="flex min-w-0 items-center gap-2.5 text-sm text-fg">
+              <input
+                type="checkbox"
+                name="delegateAgentIds"
+                value={agent.id}
+                checked={selected.includes(agent.id)}
+                onChange={(event) => toggle(agent.id, event.target.checked)}
+                className="size-3.5 accent-accent-600"
+              />
+              <span className="shrink-0">{agent.name}</span>
+              <code className="min-w-0 truncate font-mono text-xs text-fg-subtle">delegate_to_{agent.slug.replace(/-/g, "_")}</code>
+              {agent.status !== "ACTIVE" ? <Badge tone="neutral">{agent.status.toLowerCase()}</Badge> : null}
+            </label>
+          </li>
+        ))}
+      </ul>
+      {error ? (
+        <p role="alert" className="text-xs text-danger-700">{error.join(" ")}</p>
+      ) : null}
+    </fieldset>
   );
 }

@@ -28,6 +28,8 @@ function formValues(data: Editing): AgentFormValues {
     recallTopK: String(config?.memory.recallTopK ?? 5),
     script: version?.scriptText ?? "",
     toolIds: data.toolIds,
+    submitDrafts: config?.submitDrafts ?? false,
+    delegateAgentIds: config?.delegateAgentIds ?? [],
   };
 }
 
@@ -118,6 +120,7 @@ export function EditAgent({ agentId }: { agentId: string }) {
         <AgentForm
           key={loadedVersion}
           mode="edit"
+          agentId={agentId}
           initial={formValues(data)}
           models={data.modelConfigs}
           toolServers={tools.data}

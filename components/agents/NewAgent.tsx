@@ -76,6 +76,8 @@ export function NewAgent() {
     recallTopK: "5",
     script: "",
     toolIds: [],
+    submitDrafts: false,
+    delegateAgentIds: [],
   };
   return (
     <div className="space-y-6">

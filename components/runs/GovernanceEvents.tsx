@@ -96,7 +96,7 @@ const REFUSALS: Record<string, string> = {
   forbidden: "Not permitted for the person this run acts for",
 };
 
-function Callout({ tone, icon, children }: { tone: "warning" | "danger" | "info" | "neutral" | "success"; icon?: ReactNode; children: ReactNode }) {
+export function Callout({ tone, icon, children }: { tone: "warning" | "danger" | "info" | "neutral" | "success"; icon?: ReactNode; children: ReactNode }) {
   const styles = {
     warning: "border-warning-200 bg-warning-50 text-warning-800",
     danger: "border-danger-200 bg-danger-50 text-danger-800",

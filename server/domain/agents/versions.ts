@@ -107,6 +107,7 @@ export async function diffAgentVersions(db: DbOrTx, principal: Principal, input:
     { field: "limits.timeoutMs", label: "Timeout", format: "duration", before: a.config.limits.timeoutMs, after: b.config.limits.timeoutMs },
     { field: "memory.recallEnabled", label: "Recall memories", format: "boolean", before: a.config.memory.recallEnabled, after: b.config.memory.recallEnabled },
     { field: "memory.recallTopK", label: "Memories recalled", format: "number", before: a.config.memory.recallTopK, after: b.config.memory.recallTopK },
+    { field: "submitDrafts", label: "Submit drafts for review", format: "boolean", before: a.config.submitDrafts, after: b.config.submitDrafts },
   ];
   const fields = candidates.filter((change) => change.before !== change.after);
 

@@ -14,6 +14,8 @@ interface DemoAgent {
   instructions: string;
   tools: string[];
   submitDrafts?: boolean;
+  /** Slugs of demo agents this one may delegate to (created before it). */
+  delegates?: string[];
   script: ScriptTurn[];
 }
 
@@ -79,6 +81,28 @@ export function demoAgents(sandboxDir: string): DemoAgent[] {
         },
       ],
     },
+    {
+      slug: "support-lead",
+      name: "Support lead",
+      description: "Splits a customer case between the specialists: the file researcher checks the policy while the email drafter prepares the reply; answers when both are done.",
+      instructions:
+        "You coordinate customer cases. Delegate policy questions to the file researcher and the reply to the email drafter, at the same time, then summarise what each did.",
+      tools: [],
+      delegates: ["file-researcher", "email-drafter"],
+      script: [
+        {
+          tool: "delegate_to_file_researcher",
+          args: { task: "Find what our refund policy says, for a customer case: {{input}}" },
+          alsoCall: [{ tool: "delegate_to_email_drafter", args: { task: "{{input}}" } }],
+          delayMs: PACE_MS,
+        },
+        {
+          final: "Both specialists are done.\n\nPolicy research:\n{{results.0}}\n\nCustomer reply:\n{{results.1}}",
+          onToolError: "A specialist did not finish: {{result}}",
+          delayMs: PACE_MS,
+        },
+      ],
+    },
   ];
 }
 
@@ -96,6 +120,7 @@ export async function ensureDemoAgents(db: Db, orgId: string, sandboxDir: string
   for (const demo of demoAgents(sandboxDir)) {
     if (await db.agent.findFirst({ where: { orgId, slug: demo.slug }, select: { id: true } })) continue;
     const tools = await db.tool.findMany({ where: { orgId, name: { in: demo.tools } }, select: { id: true } });
+    const delegates = demo.delegates?.length ? await db.agent.findMany({ where: { orgId, slug: { in: demo.delegates } }, select: { id: true } }) : [];
     await createAgent(db, principal, {
       name: demo.name,
       slug: demo.slug,
@@ -107,6 +132,7 @@ export async function ensureDemoAgents(db: Db, orgId: string, sandboxDir: string
         memory: { recallEnabled: true, recallTopK: 5 },
         script: demo.script,
         submitDrafts: demo.submitDrafts ?? false,
+        delegateAgentIds: delegates.map((agent) => agent.id),
       },
       toolIds: tools.map((t) => t.id),
     });

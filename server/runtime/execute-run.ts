@@ -707,7 +707,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       onBehalfOfUserId: run!.onBehalfOfUserId,
     });
     if (started.ok) return true;
-    await complete(event, { status: "ERROR", payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } } as unknown as Prisma.InputJsonValue });
+    await complete(event, { status: "ERROR", payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } } });
     return false;
   }
 
@@ -729,7 +729,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         continue;
       }
       const outcome = { status: child.status, output: child.output, error: child.error, costMicros: child.costMicros };
-      await complete(event, { status: child.status === "SUCCEEDED" ? "OK" : "ERROR", payload: { ...payload, outcome } as unknown as Prisma.InputJsonValue });
+      await complete(event, { status: child.status === "SUCCEEDED" ? "OK" : "ERROR", payload: { ...payload, outcome } });
     }
     if (live.length === 0) return "continue";
     return (await parkForChildren(db, writer, live)) ? "halt" : "continue";

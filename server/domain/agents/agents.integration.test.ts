@@ -89,6 +89,8 @@ describeOnEachDatabase("agents", (getDb) => {
         memory: { recallEnabled: true, recallTopK: 3 },
         script: [{ tool: "search_customers", args: { q: "{{input}}" } }, { final: "Triaged." }],
         toolNames: ["crm/search_customers"],
+        submitDrafts: false,
+        delegateAgentIds: [],
       });
       const audit = await db.auditEvent.findFirst({ where: { orgId: org.orgId, action: "agent.created", targetId: saved.agentId } });
       expect(audit?.data).toMatchObject({ slug: input.slug, version: 1 });
@@ -318,6 +320,8 @@ describeOnEachDatabase("agents", (getDb) => {
         limits: { maxSteps: 8, maxCostMicros: 500_000, timeoutMs: 120_000 },
         memory: { recallEnabled: true, recallTopK: 3 },
         toolNames: ["crm/send_email", "docs/lookup"],
+        submitDrafts: false,
+        delegateAgentIds: [],
       });
       expect(loaded.model).toEqual({
         id: openai.id,

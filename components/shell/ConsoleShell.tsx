@@ -18,6 +18,7 @@ import {
 } from "@/components/ui";
 import { cn } from "@/lib/cn";
 import { ROLE_LABELS, type RoleName } from "@/lib/scopes";
+import { InboxUnreadBadge } from "./InboxUnreadBadge";
 import { navFor, type NavIcon } from "./nav";
 import { PendingApprovalsBadge } from "./PendingApprovalsBadge";
 
@@ -80,6 +81,7 @@ export function ConsoleShell({ viewer, children }: { viewer: ConsoleViewer; chil
                     <Icon size={16} />
                     {item.label}
                     {item.badge === "pendingApprovals" ? <PendingApprovalsBadge /> : null}
+                    {item.badge === "inboxUnread" ? <InboxUnreadBadge /> : null}
                   </Link>
                 </li>
               );

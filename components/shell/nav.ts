@@ -9,12 +9,12 @@ export interface NavItem {
   /** Shown when the viewer holds any of these scopes. */
   anyOf: readonly Scope[];
   /** A live count shown next to the label. */
-  badge?: "pendingApprovals";
+  badge?: "pendingApprovals" | "inboxUnread";
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/", label: "Dashboard", icon: "dashboard", anyOf: ["runs:read"] },
-  { href: "/inbox", label: "Inbox", icon: "inbox", anyOf: ["inbox:read"] },
+  { href: "/inbox", label: "Inbox", icon: "inbox", anyOf: ["inbox:read"], badge: "inboxUnread" },
   { href: "/approvals", label: "Approvals", icon: "approvals", anyOf: ["approvals:read"], badge: "pendingApprovals" },
   { href: "/runs", label: "Runs", icon: "runs", anyOf: ["runs:read"] },
   { href: "/agents", label: "Agents", icon: "agents", anyOf: ["agents:read"] },

@@ -12,7 +12,9 @@ import { EventSummary, GovernanceDetail, GOVERNANCE_TYPES, governanceBadgeTone, 
 import { JsonView } from "./JsonView";
 import { isResumableHalt, ResumeBanner, WaitingApprovalBanner } from "./RunBanners";
 import { RunStatusBadge } from "./RunStatusBadge";
+import { RunTree, SUPERVISOR_TYPES, SupervisorDetail, SupervisorEventSummary } from "./SupervisorEvents";
 import { formatDuration, isLive } from "./runStatus";
+import { runTriggerLabel } from "./runTrigger";
 
 type JsonRecord = Record<string, unknown>;
 const asRecord = (value: unknown): JsonRecord => (value && typeof value === "object" ? (value as JsonRecord) : {});
@@ -39,6 +41,8 @@ const BAR_COLOURS: Record<string, string> = {
   TOOL_CALL: "bg-info-500",
   ERROR: "bg-danger-500",
   RUN_RESUMED: "bg-warning-500",
+  DRAFT: "bg-warning-300",
+  DELEGATION: "bg-accent-300",
 };
 
 const MARKERS = new Set(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
@@ -126,7 +130,12 @@ export function RunDetail({ runId }: { runId: string }) {
       <PageHeader
         eyebrow={<Link href="/runs" className="hover:underline">Runs</Link>}
         title={<span className="flex items-center gap-3">{data.agent.name}<RunStatusBadge status={data.status} />{live ? <Spinner size="sm" label="The run is in progress" /> : null}</span>}
-        description={<span className="font-mono text-xs">{data.id}</span>}
+        description={
+          <>
+            <span className="font-mono text-xs">{data.id}</span>
+            <span className="text-xs text-fg-subtle"> · started via {runTriggerLabel(data.trigger)}</span>
+          </>
+        }
         actions={live && hasScope(me.data, "runs:cancel") ? <Button variant="danger" loading={cancel.isPending} onClick={() => cancel.mutate({ id: runId })}>Cancel run</Button> : null}
       />
 
@@ -162,6 +171,8 @@ export function RunDetail({ runId }: { runId: string }) {
         </CardBody>
       </Card>
 
+      <RunTree runId={runId} live={live} />
+
       <section aria-label="Timeline" className="overflow-hidden rounded-lg border border-border bg-surface shadow-card">
         <div className="grid grid-cols-[3rem_minmax(10rem,1.2fr)_minmax(12rem,2fr)_6rem_6rem_6rem] items-center gap-3 border-b border-border bg-gray-50/80 px-4 py-2 text-xs font-medium text-fg-subtle">
           <span>#</span><span>Step</span><span>Timeline</span><span className="text-right">Duration</span><span className="text-right">Tokens</span><span className="text-right">Cost</span>
@@ -176,13 +187,13 @@ export function RunDetail({ runId }: { runId: string }) {
               const left = ((startedAt - origin) / span) * 100;
               const width = Math.max(((endedAt - startedAt) / span) * 100, 0.6);
               const payload = asRecord(event.payload);
-              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type) || GOVERNANCE_TYPES.has(event.type);
+              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type) || GOVERNANCE_TYPES.has(event.type) || SUPERVISOR_TYPES.has(event.type);
               const isOpen = open.has(event.seq);
               const governanceTone = governanceBadgeTone(event.type, event.status, payload);
               const rowText = governanceRowText(event.type, event.name, payload);
               return (
                 <Fragment key={event.id}>
-                  <li className="border-b border-border last:border-b-0">
+                  <li id={`event-${event.id}`} className="scroll-mt-4 border-b border-border last:border-b-0 target:bg-accent-50/60">
                     <button
                       type="button"
                       onClick={() => expandable && toggle(event.seq)}
@@ -196,7 +207,7 @@ export function RunDetail({ runId }: { runId: string }) {
                         </Badge>
                         {/* Only the step itself carries the tool's name as a title: policy and approval rows about the same tool do not. */}
                         {rowText ?? <span className="truncate font-medium text-fg" title={event.name}>{event.name}</span>}
-                        {event.status === "PENDING" ? <Spinner size="sm" label={event.type === "APPROVAL" ? "Waiting for a person's decision" : `Waiting for ${event.name}`} /> : null}
+                        {event.status === "PENDING" ? <Spinner size="sm" label={event.type === "APPROVAL" || event.type === "DRAFT" ? "Waiting for a person's decision" : `Waiting for ${event.name}`} /> : null}
                       </span>
                       <span className="relative h-2.5 rounded-full bg-gray-100" aria-hidden="true">
                         <span
@@ -209,6 +220,7 @@ export function RunDetail({ runId }: { runId: string }) {
                       <span className="text-right text-xs text-fg-muted tabular-nums">{event.costMicros > 0 ? formatUsd(event.costMicros) : "—"}</span>
                     </button>
                     <EventSummary type={event.type} status={event.status} payload={payload} approvalHref={approvalHrefFor(event.name)} now={now} />
+                    <SupervisorEventSummary type={event.type} status={event.status} payload={payload} />
                     {isOpen ? <EventDetail type={event.type} payload={payload} startedAt={event.startedAt} /> : null}
                   </li>
                 </Fragment>
@@ -260,6 +272,7 @@ function EventDetail({ type, payload, startedAt }: { type: string; payload: Json
       {type === "RUN_RESUMED" ? <p className="text-sm text-fg-muted">{textOf(payload.reason)}</p> : null}
       {MARKERS.has(type) ? <JsonView label="Details" value={payload} /> : null}
       {GOVERNANCE_TYPES.has(type) ? <GovernanceDetail type={type} payload={payload} /> : null}
+      {SUPERVISOR_TYPES.has(type) ? <SupervisorDetail type={type} payload={payload} /> : null}
     </div>
   );
 }

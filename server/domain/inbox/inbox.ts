@@ -57,7 +57,7 @@ export interface DraftSubmission {
  */
 export async function submitDraft(db: DbOrTx, draft: DraftSubmission): Promise<{ itemId: string; revision: number }> {
   return inTransaction(db, async (tx) => {
-    const already = await tx.inboxItem.findUnique({ where: { eventId: draft.eventId }, select: { id: true, currentRevision: true } });
+    const already = await tx.inboxItem.findFirst({ where: { orgId: draft.orgId, eventId: draft.eventId }, select: { id: true, currentRevision: true } });
     if (already) return { itemId: already.id, revision: already.currentRevision };
     const commitAction = (draft.commitAction ?? undefined) as Prisma.InputJsonValue | undefined;
     const previous = await tx.inboxItem.findFirst({
@@ -326,8 +326,8 @@ const STATUS_WORDS: Record<InboxStatusName, string> = {
   DISCARDED: "discarded",
 };
 
-async function alreadyDecided(db: DbOrTx, id: string): Promise<Conflict> {
-  const row = await db.inboxItem.findUnique({ where: { id }, select: { status: true, decidedAt: true, decidedBy: { select: { name: true, email: true } } } });
+async function alreadyDecided(db: DbOrTx, orgId: string, id: string): Promise<Conflict> {
+  const row = await db.inboxItem.findFirst({ where: { id, orgId }, select: { status: true, decidedAt: true, decidedBy: { select: { name: true, email: true } } } });
   if (!row) return new Conflict("This inbox item no longer exists.");
   const who = row.decidedBy ? ` by ${row.decidedBy.name ?? row.decidedBy.email}` : "";
   const when = row.decidedAt ? ` at ${row.decidedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
@@ -348,7 +348,7 @@ export async function decideInboxItem(db: DbOrTx, principal: Principal, raw: Dec
     select: { id: true, runId: true, status: true, currentRevision: true, revisions: { orderBy: { revision: "desc" }, take: 1, select: { title: true, body: true } } },
   });
   if (!item) throw new NotFound("Inbox item");
-  if (item.status !== "PENDING") throw await alreadyDecided(db, item.id);
+  if (item.status !== "PENDING") throw await alreadyDecided(db, principal.orgId, item.id);
   if (input.expectedRevision !== undefined && input.expectedRevision !== item.currentRevision) {
     throw new Conflict(`The agent submitted revision ${item.currentRevision} since you opened revision ${input.expectedRevision}; review the new one.`);
   }
@@ -362,14 +362,14 @@ export async function decideInboxItem(db: DbOrTx, principal: Principal, raw: Dec
       where: { id: item.id, orgId: principal.orgId, status: "PENDING", currentRevision: item.currentRevision },
       data: { status, decidedById: principal.userId, decidedAt: new Date(), currentRevision: revision, readAt: new Date(), ...(edited ? { title: input.title ?? latest.title } : {}) },
     });
-    if (count !== 1) throw await alreadyDecided(tx, item.id);
+    if (count !== 1) throw await alreadyDecided(tx, principal.orgId, item.id);
     if (edited) {
       await tx.inboxRevision.create({
         data: { orgId: principal.orgId, itemId: item.id, revision, title: input.title ?? latest.title, body: input.body ?? latest.body, author: "HUMAN", authorUserId: principal.userId },
       });
     }
     if (input.decision === "request_changes") {
-      await tx.inboxRevision.updateMany({ where: { itemId: item.id, revision: item.currentRevision }, data: { feedback: input.feedback ?? null } });
+      await tx.inboxRevision.updateMany({ where: { orgId: principal.orgId, itemId: item.id, revision: item.currentRevision }, data: { feedback: input.feedback ?? null } });
     }
     await tx.run.updateMany({ where: { id: item.runId, orgId: principal.orgId, status: "WAITING_REVIEW" }, data: { status: "QUEUED" } });
     await appendAudit(tx, {

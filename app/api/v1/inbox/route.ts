@@ -5,7 +5,9 @@ import { presentInboxSummary } from "@/server/rest/presenters";
 
 export const GET = restRoute(endpoints.listInbox, async ({ db, principal, query }) => {
   const page = await listInbox(db, principal, {
-    status: query.status?.toUpperCase() as InboxStatusName | undefined,
+    status: query.status?.toUpperCase() as InboxStatusName | "OPEN" | undefined,
+    assignee: query.assignee,
+    minAgeHours: query.minAgeHours,
     kind: query.kind?.toUpperCase() as DraftKindName | undefined,
     agentId: query.agent,
     limit: query.limit,

@@ -13,6 +13,7 @@ const OMIT_SECRET_COLUMNS = {
   secret: { ciphertext: true, iv: true, authTag: true },
   apiKey: { hashedKey: true },
   invitation: { tokenHash: true },
+  agent: { webhookSecretHash: true },
 } as const;
 
 export function createPrismaClient(adapter: SqlMigrationAwareDriverAdapterFactory) {

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "RATE_LIMITED"
+  | "PAYLOAD_TOO_LARGE"
   | "BUDGET_EXCEEDED";
 
 export const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, number> = {
@@ -18,6 +19,7 @@ export const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
   BUDGET_EXCEEDED: 402,
 };
 
@@ -69,6 +71,12 @@ export class Conflict extends DomainError {
 export class RateLimited extends DomainError {
   constructor(message = "Too many attempts. Wait a few minutes and try again.") {
     super("RATE_LIMITED", message);
+  }
+}
+
+export class PayloadTooLarge extends DomainError {
+  constructor(message: string) {
+    super("PAYLOAD_TOO_LARGE", message);
   }
 }
 

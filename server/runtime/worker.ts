@@ -3,6 +3,7 @@ import os from "node:os";
 import { onRunnable } from "../domain/runs/wakeup";
 import { expireApprovals } from "../domain/approvals/approvals";
 import { loadGovernanceSettings } from "../domain/governance/settings";
+import { createDueScheduledRuns } from "../domain/triggers/schedules";
 import { logger } from "../logger";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
@@ -12,6 +13,8 @@ export const LEASE_MS = 30_000;
 export const HEARTBEAT_MS = 5_000;
 export const IDLE_POLL_MS = 500;
 export const MAX_CONCURRENT_RUNS_PER_ORG = 50;
+/** How often a worker looks for due schedule ticks: a scheduled run starts within about this long of its tick. */
+export const SCHEDULE_SWEEP_MS = 2_000;
 
 export interface WorkerOptions {
   /** Runs this worker drives at once (each waits mostly on models and tools, so this can be high). */
@@ -46,6 +49,7 @@ export class Worker {
   private loopDone: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private lastSweep = 0;
+  private lastScheduleSweep = 0;
   private wake: (() => void) | null = null;
 
   constructor(
@@ -98,6 +102,10 @@ export class Worker {
         this.lastSweep = Date.now();
         await this.sweepApprovals();
       }
+      if (Date.now() - this.lastScheduleSweep >= SCHEDULE_SWEEP_MS) {
+        this.lastScheduleSweep = Date.now();
+        await this.sweepSchedules();
+      }
       if (free > 0) {
         try {
           claimed = await this.claim(Math.min(free, 20));
@@ -125,6 +133,19 @@ export class Worker {
       await expireApprovals(this.deps.db, async (orgId) => (await loadGovernanceSettings(this.deps.db, orgId)).approvalDefaultOutcome);
     } catch (error) {
       logger.error("expiring approvals failed; retrying on the next sweep", { workerId: this.workerId, error });
+    }
+  }
+
+  /**
+   * Queues the runs of due schedule ticks. Every worker does this; the database makes each tick's run exactly once,
+   * so no worker needs to be the leader.
+   */
+  private async sweepSchedules(): Promise<void> {
+    try {
+      const sweep = await createDueScheduledRuns(this.deps.db, new Date());
+      if (sweep.created.length > 0) logger.info("queued scheduled runs", { workerId: this.workerId, runs: sweep.created.length });
+    } catch (error) {
+      logger.error("creating scheduled runs failed; retrying on the next sweep", { workerId: this.workerId, error });
     }
   }
 

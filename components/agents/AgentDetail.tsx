@@ -27,6 +27,7 @@ import { formatDuration } from "@/components/models/units";
 import { formatDateTime, formatRelative, formatUsd } from "@/lib/format";
 import { hasScope } from "@/lib/scopes";
 import { messageOf, useTRPC } from "@/lib/trpc";
+import { AgentTriggers } from "./AgentTriggers";
 import { AgentStatusBadge, errorCodeOf, ToolRiskBadge } from "./shared";
 
 type StatusAction = "archive" | "restore" | "disable" | "enable";
@@ -65,7 +66,8 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   const run = (action: StatusAction) => {
     const question = CONFIRM[action];
     if (question && !window.confirm(question)) return;
-    mutations[action].mutate({ id: agentId });
+    // The page may be addressed by slug; mutations and links take the agent's id.
+    mutations[action].mutate({ id: agent.data?.id ?? agentId });
   };
 
   if (agent.isPending) return <Spinner label="Loading the agent" showLabel />;
@@ -91,7 +93,7 @@ export function AgentDetail({ agentId }: { agentId: string }) {
         <Button variant="ghost" onClick={() => run("archive")} disabled={busy}>Archive</Button>
       )}
       {data.status !== "ARCHIVED" ? (
-        <Link href={`/agents/${agentId}/edit`} className={buttonStyles({ variant: "primary" })}>Edit</Link>
+        <Link href={`/agents/${data.id}/edit`} className={buttonStyles({ variant: "primary" })}>Edit</Link>
       ) : null}
     </>
   ) : null;
@@ -170,6 +172,7 @@ export function AgentDetail({ agentId }: { agentId: string }) {
                 </CardBody>
               ) : null}
             </Card>
+            <AgentTriggers agentId={data.id} agentStatus={data.status} editable={canWrite && data.status !== "ARCHIVED"} />
           </div>
 
           <div className="space-y-6">

@@ -2,12 +2,14 @@
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { Button, EmptyState, IconPlus, IconRuns, PageHeader, Select, Spinner, Table, TBody, TD, TH, THead, TR } from "@/components/ui";
 import { formatRelative, formatUsd } from "@/lib/format";
 import { hasScope } from "@/lib/scopes";
 import { messageOf, useTRPC } from "@/lib/trpc";
 import { RunStatusBadge } from "./RunStatusBadge";
+import { runTriggerLabel } from "./runTrigger";
 import { formatDuration, isLive } from "./runStatus";
 import { StartRunDialog } from "./StartRunDialog";
 
@@ -16,13 +18,26 @@ type Status = (typeof STATUSES)[number];
 const PERIODS = { "": "Any time", "1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days" } as const;
 const PERIOD_MS: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 
+/** Filters a link can preset, e.g. the dashboard's /runs?status=FAILED&period=24h or /runs?agent=<id>. */
+function filtersFromUrl(params: { get(name: string): string | null }) {
+  const status = params.get("status") ?? "";
+  const period = params.get("period") ?? "";
+  return {
+    status: (STATUSES as readonly string[]).includes(status) ? (status as Status) : "",
+    agentId: params.get("agent") ?? "",
+    period: Object.hasOwn(PERIODS, period) ? (period as keyof typeof PERIODS) : "",
+  } as const;
+}
+
 export function RunsList() {
   const trpc = useTRPC();
   const me = useQuery(trpc.me.get.queryOptions());
   const agents = useQuery(trpc.agents.list.queryOptions());
-  const [status, setStatus] = useState<Status | "">("");
-  const [agentId, setAgentId] = useState("");
-  const [period, setPeriod] = useState<keyof typeof PERIODS>("");
+  const searchParams = useSearchParams();
+  const [initial] = useState(() => filtersFromUrl(searchParams));
+  const [status, setStatus] = useState<Status | "">(initial.status);
+  const [agentId, setAgentId] = useState(initial.agentId);
+  const [period, setPeriod] = useState<keyof typeof PERIODS>(initial.period);
   const [mine, setMine] = useState(false);
   const [cursors, setCursors] = useState<string[]>([]);
   const [starting, setStarting] = useState(false);
@@ -103,6 +118,7 @@ export function RunsList() {
                 <TR key={run.id}>
                   <TD>
                     <Link href={`/runs/${run.id}`} className="font-mono text-xs text-accent-700 hover:underline">{run.id.slice(-8)}</Link>
+                    <span className="block text-xs whitespace-nowrap text-fg-subtle">via {runTriggerLabel(run.trigger)}</span>
                   </TD>
                   <TD>{run.agent.name}</TD>
                   <TD><RunStatusBadge status={run.status} /></TD>

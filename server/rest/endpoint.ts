@@ -25,6 +25,8 @@ export interface EndpointDefinition<
   body?: TBody;
   response: TResponse;
   successStatus?: 200 | 201 | 204;
+  /** Error responses beyond the ones every endpoint of its kind has (status → when). */
+  errors?: Record<string, string>;
 }
 
 export function defineEndpoint<

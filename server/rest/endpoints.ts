@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SCOPES } from "@/lib/scopes";
 import { APPROVAL_STATUSES } from "../domain/approvals/approvals";
+import { DRAFT_KIND_NAMES, INBOX_DECISIONS, INBOX_STATUSES } from "../domain/inbox/inbox";
 import { RUN_STATUSES } from "../domain/runs/runs";
 import { defineEndpoint } from "./endpoint";
 
@@ -75,6 +76,38 @@ export const ApprovalResponse = z.object({
   decidedAt: Timestamp.nullable(),
 });
 
+const lower = <T extends string>(values: readonly T[]) => values.map((v) => v.toLowerCase()) as [string, ...string[]];
+
+export const InboxItemSummary = z.object({
+  id: z.string(),
+  runId: z.string(),
+  agent: z.string().meta({ description: "The agent's slug" }),
+  kind: z.enum(lower(DRAFT_KIND_NAMES)),
+  title: z.string(),
+  status: z.enum(lower(INBOX_STATUSES)),
+  revision: z.number().int().meta({ description: "The current revision number (1 = the first draft)" }),
+  createdAt: Timestamp,
+});
+
+export const InboxItemResponse = InboxItemSummary.extend({
+  commitAction: z
+    .object({ tool: z.string(), args: z.record(z.string(), z.unknown()), bodyArg: z.string().optional(), titleArg: z.string().optional() })
+    .nullable()
+    .meta({ description: "What accepting does: this tool with these args, the accepted body in bodyArg (and title in titleArg)" }),
+  revisions: z.array(
+    z.object({
+      revision: z.number().int(),
+      title: z.string(),
+      body: z.string().meta({ description: "Markdown" }),
+      author: z.enum(["agent", "human"]),
+      feedback: z.string().nullable().meta({ description: "The reviewer's feedback on this revision, when they requested changes" }),
+      createdAt: Timestamp,
+    }),
+  ),
+  decidedBy: z.string().nullable(),
+  decidedAt: Timestamp.nullable(),
+});
+
 export const ApiKeyResponse = z.object({
   id: z.string(),
   name: z.string(),
@@ -90,6 +123,11 @@ export const CreateApiKeyBody = z.object({
   name: z.string().trim().min(1, "Give the key a name.").max(100),
   scopes: z.array(z.enum(SCOPES)).min(1, "Choose at least one scope."),
   expiresAt: z.iso.datetime().optional(),
+});
+
+export const WebhookParams = z.object({
+  agentId: z.string().min(1).max(100).meta({ description: "The agent's id" }),
+  secret: z.string().min(1).max(200).meta({ description: "The webhook secret, shown once when the webhook URL was created" }),
 });
 
 export const endpoints = {
@@ -143,7 +181,7 @@ export const endpoints = {
     auth: "runs:write",
     body: z.object({
       agent: z.string().trim().min(1, "Name the agent by slug.").max(100).meta({ description: "The agent's slug (or id)" }),
-      input: z.string().min(1, "Give the agent something to do.").max(100_000),
+      input: z.string().max(100_000, "The input is limited to 100,000 characters.").default("").meta({ description: "What the agent should do; some agents need none (e.g. email-drafter reads its mailbox)" }),
       onBehalfOf: z.email("onBehalfOf must be a member's email address.").optional().meta({ description: "Email of the member the run acts for; defaults to the key's owner" }),
     }),
     response: z.object({ id: z.string(), status: RunStatusName }),
@@ -237,6 +275,67 @@ export const endpoints = {
       comment: z.string().max(2_000).optional().meta({ description: "Returned to the agent as the tool result when rejecting" }),
     }),
     response: ApprovalResponse,
+  }),
+  listInbox: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/inbox",
+    summary: "Drafts agents submitted for review (pending ones oldest first)",
+    tag: "Inbox",
+    auth: "inbox:read",
+    query: z.object({
+      status: z.enum([...lower(INBOX_STATUSES), "open"]).optional().meta({ description: '"open" = pending or being revised' }),
+      agent: z.string().max(100).optional().meta({ description: "Agent id" }),
+      assignee: z.string().max(100).optional().meta({ description: 'A user id, "me" or "none"' }),
+      minAgeHours: z.coerce.number().min(0).max(8_760).optional().meta({ description: "Only drafts waiting at least this long" }),
+      kind: z.enum(lower(DRAFT_KIND_NAMES)).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(50),
+      cursor: z.string().max(100).optional(),
+    }),
+    response: z.object({ items: z.array(InboxItemSummary), nextCursor: z.string().nullable() }),
+  }),
+  getInboxItem: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/inbox/{id}",
+    summary: "One draft with every revision",
+    tag: "Inbox",
+    auth: "inbox:read",
+    params: IdParams,
+    response: InboxItemResponse,
+  }),
+  decideInboxItem: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/inbox/{id}",
+    summary:
+      "Decide a pending draft once per revision: accept (optionally with an edited body/title, kept as a revision; the commit action then runs through policy acting for you), request_changes with feedback (the agent revises), or discard",
+    tag: "Inbox",
+    auth: "inbox:decide",
+    params: IdParams,
+    body: z.object({
+      decision: z.enum(INBOX_DECISIONS, 'decision must be "accept", "request_changes" or "discard".'),
+      body: z.string().max(100_000).optional().meta({ description: "accept only: the edited body (Markdown)" }),
+      title: z.string().max(300).optional().meta({ description: "accept only: the edited title" }),
+      feedback: z.string().max(5_000).optional().meta({ description: "request_changes: what the agent should change (required)" }),
+      expectedRevision: z.number().int().min(1).optional().meta({ description: "Refuse the decision if the agent has submitted a newer revision" }),
+    }),
+    response: InboxItemResponse,
+  }),
+  agentWebhook: defineEndpoint({
+    method: "POST",
+    path: "/api/hooks/agents/{agentId}/{secret}",
+    summary:
+      "Inbound webhook: start a run of the agent with the request body as its input (JSON is re-indented, any other content type is taken as text; at most 64 KB). No API key: the secret in the URL is the credential, and the run acts for the person who created it.",
+    tag: "Triggers",
+    auth: null,
+    params: WebhookParams,
+    body: z.unknown().meta({ description: "Any JSON value, or text with another Content-Type" }),
+    response: z.object({ id: z.string(), status: RunStatusName }),
+    successStatus: 201,
+    errors: {
+      "404": "No webhook with this agent and secret (the same answer for both, by design)",
+      "409": "The agent is disabled or archived, or the webhook's person may no longer run agents",
+      "413": "The body is larger than 64 KB",
+      "429": "Too many calls: at most 60 a minute per agent",
+    },
   }),
   listApiKeys: defineEndpoint({
     method: "GET",

@@ -6,7 +6,7 @@ import { endpoints } from "./endpoints";
 
 const API_DIR = path.resolve(import.meta.dirname, "../../app/api");
 
-/** Every route.ts under app/api/v1 (plus health), as "METHOD /api/.../{param}". */
+/** Every route.ts under app/api/v1 (plus health and the inbound webhooks), as "METHOD /api/.../{param}". */
 function routesOnDisk(): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -24,6 +24,7 @@ function routesOnDisk(): string[] {
   };
   walk(path.join(API_DIR, "v1"));
   walk(path.join(API_DIR, "health"));
+  walk(path.join(API_DIR, "hooks"));
   return found.sort();
 }
 

@@ -35,6 +35,7 @@ function operationOf(endpoint: EndpointDefinition) {
       .filter(([status]) => endpoint.auth !== null || status === "400")
       .map(([status, description]) => [status, { description, content: errorContent }]),
   );
+  for (const [status, description] of Object.entries(endpoint.errors ?? {})) errors[status] = { description, content: errorContent };
   return {
     summary: endpoint.summary,
     tags: [endpoint.tag],

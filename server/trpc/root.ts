@@ -3,6 +3,8 @@ import { agentsRouter } from "./routers/agents";
 import { apiKeysRouter } from "./routers/api-keys";
 import { approvalsRouter } from "./routers/approvals";
 import { auditRouter } from "./routers/audit";
+import { dashboardRouter } from "./routers/dashboard";
+import { inboxRouter } from "./routers/inbox";
 import { meRouter } from "./routers/me";
 import { membersRouter } from "./routers/members";
 import { modelsRouter } from "./routers/models";
@@ -10,19 +12,23 @@ import { policiesRouter } from "./routers/policies";
 import { runsRouter } from "./routers/runs";
 import { spendRouter } from "./routers/spend";
 import { toolsRouter } from "./routers/tools";
+import { triggersRouter } from "./routers/triggers";
 
 export const appRouter = createTRPCRouter({
   me: meRouter,
   members: membersRouter,
   apiKeys: apiKeysRouter,
   agents: agentsRouter,
+  inbox: inboxRouter,
   models: modelsRouter,
   runs: runsRouter,
   approvals: approvalsRouter,
   audit: auditRouter,
   tools: toolsRouter,
+  triggers: triggersRouter,
   policies: policiesRouter,
   spend: spendRouter,
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,5 @@
+import { handleAgentWebhook } from "@/server/rest/webhook";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handleAgentWebhook;

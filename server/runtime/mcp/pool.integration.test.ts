@@ -141,7 +141,7 @@ describe("McpClientPool with real servers", () => {
     const ledger = path.join(tmp, "demo-mcp", "ledger.jsonl");
     const demo = stdio("demo", ["--import", TSX, path.join(ROOT, "mcp-servers/demo/server.ts"), "--ledger", ledger]);
     const names = (await pool.listTools(demo)).map((tool) => tool.name);
-    expect(names.sort()).toEqual(["issue_refund", "lookup_order", "send_email"]);
+    expect(names.sort()).toEqual(["issue_refund", "lookup_order", "read_customer_email", "send_email"]);
 
     const order = await pool.callTool(demo, "lookup_order", { orderId: "1003" });
     expect(order.structuredContent).toMatchObject({ id: "1003", customer: "Sofia Alvarez", totalUsd: 158.5, refundedUsd: 0 });

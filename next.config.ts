@@ -9,6 +9,8 @@ const nextConfig: NextConfig = {
     "pg",
     "@modelcontextprotocol/sdk",
     "bcryptjs",
+    // pdf.js (PDF text extraction for knowledge uploads) loads its own modules at run time.
+    "unpdf",
   ],
   // Lets several dev servers share one checkout (each with its own build folder); the default is .next.
   distDir: process.env.NEXT_DIST_DIR || ".next",

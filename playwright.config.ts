@@ -13,7 +13,9 @@ export default defineConfig({
   reporter: [["list"]],
   globalSetup: "./e2e/global-setup.ts",
   globalTeardown: "./e2e/global-teardown.ts",
-  outputDir: "test-results",
+  // Playwright empties its output folder when a run starts: a run on its own port (E2E_PORT) empties only its own,
+  // leaving the screenshots and server state of runs on other ports alone.
+  outputDir: process.env.E2E_PORT ? `test-results/playwright-${process.env.E2E_PORT}` : "test-results",
   use: {
     baseURL: `http://localhost:${E2E_PORT}`,
     screenshot: "only-on-failure",

@@ -11,7 +11,7 @@ test.describe("a fresh `npm start`", () => {
     await signIn(page, admin.email, admin.password);
     await expect(page.getByRole("heading", { name: /Welcome, Ada/ })).toBeVisible();
     const nav = page.getByRole("navigation", { name: "Main" });
-    for (const area of ["Dashboard", "Inbox", "Approvals", "Runs", "Agents", "Memory", "Tools", "Admin", "Audit"]) {
+    for (const area of ["Dashboard", "Inbox", "Approvals", "Runs", "Agents", "Memory", "Knowledge", "Tools", "Admin", "Audit"]) {
       await expect(nav.getByRole("link", { name: area })).toBeVisible();
     }
     await page.screenshot({ path: "test-results/screens/dashboard.png", fullPage: true });

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 
-export const STATE_DIR = path.resolve("test-results/e2e-state");
+// One state folder per port, so flows run against different servers at once (E2E_PORT) never share one.
+export const STATE_DIR = path.resolve(process.env.E2E_PORT ? `test-results/e2e-state-${process.env.E2E_PORT}` : "test-results/e2e-state");
 export const STATE_FILE = path.join(STATE_DIR, "server.json");
 
 /** Created by headless init (SWITCHBOARD_INIT_API_KEY) alongside the demo users, for the REST flows. */

@@ -15,7 +15,7 @@ describe("roles and scopes", () => {
 
   it("shows owners every area", () => {
     expect(navFor(ROLE_SCOPES.OWNER).map((item) => item.label)).toEqual([
-      "Dashboard", "Inbox", "Approvals", "Runs", "Agents", "Memory", "Tools", "Admin", "Audit",
+      "Dashboard", "Inbox", "Approvals", "Runs", "Agents", "Memory", "Knowledge", "Tools", "Admin", "Audit",
     ]);
   });
 

@@ -11,7 +11,10 @@ import { runSetup } from "./setup";
  */
 const ROOT = path.resolve(import.meta.dirname, "..");
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
-const BUILD_STAMP = path.join(ROOT, ".next/switchboard-build-stamp");
+// The build folder next.config.ts uses (NEXT_DIST_DIR lets several servers share one checkout): the stamp lives in
+// it, so one server's build never makes another's stale build look current.
+const DIST_DIR = path.join(ROOT, process.env.NEXT_DIST_DIR || ".next");
+const BUILD_STAMP = path.join(DIST_DIR, "switchboard-build-stamp");
 const SOURCE_ROOTS = ["app", "components", "lib", "server", "prisma/schema.prisma", "package-lock.json", "next.config.ts", "postcss.config.mjs", "tsconfig.json"];
 const dev = process.argv.includes("--dev");
 
@@ -33,7 +36,7 @@ function sourceFingerprint(): string {
 
 function buildIfNeeded(childEnv: NodeJS.ProcessEnv): void {
   const fingerprint = sourceFingerprint();
-  const built = fs.existsSync(path.join(ROOT, ".next/BUILD_ID")) && fs.existsSync(BUILD_STAMP) && fs.readFileSync(BUILD_STAMP, "utf8") === fingerprint;
+  const built = fs.existsSync(path.join(DIST_DIR, "BUILD_ID")) && fs.existsSync(BUILD_STAMP) && fs.readFileSync(BUILD_STAMP, "utf8") === fingerprint;
   if (built) {
     console.log("Build is current.");
     return;

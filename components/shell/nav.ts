@@ -1,6 +1,6 @@
 import { ADMIN_AREA_SCOPES, hasScope, type Scope } from "@/lib/scopes";
 
-export type NavIcon = "dashboard" | "inbox" | "approvals" | "runs" | "agents" | "memory" | "tools" | "admin" | "audit";
+export type NavIcon = "dashboard" | "inbox" | "approvals" | "runs" | "agents" | "memory" | "knowledge" | "tools" | "admin" | "audit";
 
 export interface NavItem {
   href: string;
@@ -19,6 +19,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/runs", label: "Runs", icon: "runs", anyOf: ["runs:read"] },
   { href: "/agents", label: "Agents", icon: "agents", anyOf: ["agents:read"] },
   { href: "/memory", label: "Memory", icon: "memory", anyOf: ["memory:read"] },
+  { href: "/knowledge", label: "Knowledge", icon: "knowledge", anyOf: ["memory:read"] },
   { href: "/tools", label: "Tools", icon: "tools", anyOf: ["tools:read"] },
   { href: "/admin", label: "Admin", icon: "admin", anyOf: ADMIN_AREA_SCOPES },
   { href: "/audit", label: "Audit", icon: "audit", anyOf: ["audit:read"] },

@@ -91,6 +91,14 @@ export const IconMemory = createIcon(
   </>,
 );
 
+export const IconKnowledge = createIcon(
+  "IconKnowledge",
+  <>
+    <path d="M4 19.5v-15A2.5 2.5 0 0 1 6.5 2H20v20H6.5a2.5 2.5 0 0 1 0-5H20" />
+    <path d="M8 7h8" />
+  </>,
+);
+
 export const IconTools = createIcon(
   "IconTools",
   <path d="M14.7 6.3a1 1 0 0 0 0 1.4l1.6 1.6a1 1 0 0 0 1.4 0l3.77-3.77a6 6 0 0 1-7.94 7.94l-6.91 6.91a2.12 2.12 0 0 1-3-3l6.91-6.91a6 6 0 0 1 7.94-7.94l-3.76 3.76Z" />,

@@ -23,6 +23,10 @@ export interface EndpointDefinition<
   params?: TParams;
   query?: TQuery;
   body?: TBody;
+  /** How the body is sent; multipart bodies are read with formData() (fields as strings, files as File). Default JSON. */
+  bodyType?: "json" | "multipart";
+  /** Refuse larger bodies (by Content-Length) with 413 before reading them. */
+  maxBodyBytes?: number;
   response: TResponse;
   successStatus?: 200 | 201 | 204;
   /** Error responses beyond the ones every endpoint of its kind has (status → when). */

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { SCOPES } from "@/lib/scopes";
 import { APPROVAL_STATUSES } from "../domain/approvals/approvals";
 import { DRAFT_KIND_NAMES, INBOX_DECISIONS, INBOX_STATUSES } from "../domain/inbox/inbox";
+import { MAX_MEMORY_CHARS, MEMORY_KINDS, MEMORY_SCOPES } from "../domain/memory/memories";
+import { MAX_DOCUMENT_BYTES } from "../domain/knowledge/extract";
 import { RUN_STATUSES } from "../domain/runs/runs";
 import { defineEndpoint } from "./endpoint";
 
@@ -106,6 +108,24 @@ export const InboxItemResponse = InboxItemSummary.extend({
   ),
   decidedBy: z.string().nullable(),
   decidedAt: Timestamp.nullable(),
+});
+
+export const MemoryResponse = z.object({
+  id: z.string(),
+  content: z.string(),
+  scope: z.enum(lower(MEMORY_SCOPES)),
+  kind: z.enum(lower(MEMORY_KINDS)),
+  pinned: z.boolean(),
+  score: z.number().nullable().meta({ description: "Full-text rank of the match (higher is better); null without q" }),
+  source: z.object({
+    runId: z.string().nullable().meta({ description: "The run that wrote it" }),
+    eventId: z.string().nullable().meta({ description: "The run event (the remember call) that wrote it" }),
+    person: z.string().nullable().meta({ description: "Email of the person who wrote it, when a person did" }),
+  }),
+  agent: z.string().nullable().meta({ description: "The agent's slug (agent memories)" }),
+  user: z.string().nullable().meta({ description: "Email of the person it belongs to (user memories)" }),
+  createdAt: Timestamp,
+  expiresAt: Timestamp.nullable(),
 });
 
 export const ApiKeyResponse = z.object({
@@ -318,6 +338,91 @@ export const endpoints = {
       expectedRevision: z.number().int().min(1).optional().meta({ description: "Refuse the decision if the agent has submitted a newer revision" }),
     }),
     response: InboxItemResponse,
+  }),
+  uploadKnowledgeDocument: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/knowledge/documents",
+    summary: "Upload a document (Markdown, plain text or PDF, at most 10 MB) into a knowledge collection; it is split into passages and indexed for search",
+    tag: "Knowledge",
+    auth: "memory:write",
+    bodyType: "multipart",
+    // The file plus the multipart framing around it.
+    maxBodyBytes: MAX_DOCUMENT_BYTES + 64 * 1024,
+    body: z.object({
+      file: z.file("Attach the document as the form field \"file\".").meta({ description: "A .md, .txt or .pdf file" }),
+      collection: z.string("Name the collection in the form field \"collection\".").meta({ description: "e.g. support" }),
+      title: z.string().optional().meta({ description: "Defaults to the first Markdown heading, else the file name" }),
+    }),
+    response: z.object({ id: z.string(), chunks: z.number().int().meta({ description: "How many passages the document was split into" }) }),
+    successStatus: 201,
+    errors: { "413": "The file is larger than 10 MB" },
+  }),
+  searchKnowledge: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/knowledge/search",
+    summary: "Full-text search over the organisation's knowledge: the best-matching passages, best first, with what a citation needs",
+    tag: "Knowledge",
+    auth: "memory:read",
+    query: z.object({
+      q: z.string().max(1_000).meta({ description: "Words, \"quoted phrases\", or and -exclusions (web search syntax)" }),
+      k: z.coerce.number().int().min(1).max(50).default(10).meta({ description: "How many passages" }),
+      collection: z.string().max(60).optional().meta({ description: "Only this collection" }),
+    }),
+    response: z.object({
+      items: z.array(
+        z.object({
+          chunkId: z.string(),
+          documentId: z.string(),
+          title: z.string().meta({ description: "The document's title" }),
+          collection: z.string(),
+          position: z.number().int().meta({ description: "1-based passage number; the console shows it at /knowledge/{documentId}#chunk-{position}" }),
+          content: z.string(),
+          score: z.number().meta({ description: "Relevance in [0, 1), higher is better" }),
+        }),
+      ),
+    }),
+  }),
+  listMemories: defineEndpoint({
+    method: "GET",
+    path: "/api/v1/memories",
+    summary:
+      "Search memories (full text, websearch syntax: words, \"a phrase\", -excluded, or), best match first; without q, newest first. Personal memories of other people are only visible to admins.",
+    tag: "Memory",
+    auth: "memory:read",
+    query: z.object({
+      q: z.string().max(500).optional().meta({ description: "What to look for" }),
+      scope: z.enum(lower(MEMORY_SCOPES)).optional(),
+      k: z.coerce.number().int().min(1).max(100).default(20).meta({ description: "How many memories to return" }),
+    }),
+    response: z.object({ items: z.array(MemoryResponse) }),
+  }),
+  createMemory: defineEndpoint({
+    method: "POST",
+    path: "/api/v1/memories",
+    summary: "Keep a memory: for the whole organisation, for one agent's runs, or for one person (and runs acting for them)",
+    tag: "Memory",
+    auth: "memory:write",
+    body: z.object({
+      content: z.string().max(MAX_MEMORY_CHARS).meta({ description: "One fact, preference or episode, in plain words" }),
+      scope: z.enum(lower(MEMORY_SCOPES), 'scope must be "org", "agent" or "user".'),
+      kind: z.enum(lower(MEMORY_KINDS), 'kind must be "fact", "preference" or "episode".').default("fact"),
+      agent: z.string().max(100).optional().meta({ description: "scope agent: the agent's id or slug" }),
+      user: z.string().max(320).optional().meta({ description: "scope user: the person's id or email (admins only for someone else); defaults to the key's owner" }),
+      ttlDays: z.number().int().min(1).max(3_650).optional().meta({ description: "Delete it after this many days" }),
+      pinned: z.boolean().optional().meta({ description: "Pinned memories are recalled first when they match" }),
+    }),
+    response: z.object({ id: z.string() }),
+    successStatus: 201,
+  }),
+  deleteMemory: defineEndpoint({
+    method: "DELETE",
+    path: "/api/v1/memories/{id}",
+    summary: "Delete a memory for good: with its edit history and the near-duplicates it replaced; search and recall no longer find it",
+    tag: "Memory",
+    auth: "memory:delete",
+    params: IdParams,
+    response: z.undefined(),
+    successStatus: 204,
   }),
   agentWebhook: defineEndpoint({
     method: "POST",

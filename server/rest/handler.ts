@@ -1,6 +1,6 @@
 import type { z, ZodError } from "zod";
 import { getDb, type Db } from "../db";
-import { DomainError, Forbidden, HTTP_STATUS_BY_CODE, InvalidInput, Unauthorized, type FieldErrors } from "../domain/errors";
+import { DomainError, Forbidden, HTTP_STATUS_BY_CODE, InvalidInput, PayloadTooLarge, Unauthorized, type FieldErrors } from "../domain/errors";
 import { authenticateApiKey } from "../domain/identity/api-keys";
 import { requireScope, type Principal } from "../domain/identity/principal";
 import { logger } from "../logger";
@@ -51,6 +51,22 @@ async function readJsonBody(request: Request): Promise<unknown> {
   }
 }
 
+async function readMultipartBody(request: Request): Promise<Record<string, FormDataEntryValue>> {
+  try {
+    return Object.fromEntries((await request.formData()).entries());
+  } catch {
+    throw new InvalidInput("The request body is not valid multipart/form-data.", { body: ["Send the fields as multipart/form-data (curl -F)."] });
+  }
+}
+
+function readBody(endpoint: EndpointDefinition, request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "");
+  if (endpoint.maxBodyBytes && Number.isFinite(declared) && declared > endpoint.maxBodyBytes) {
+    throw new PayloadTooLarge(`The request body is larger than ${Math.round(endpoint.maxBodyBytes / (1024 * 1024))} MB.`);
+  }
+  return endpoint.bodyType === "multipart" ? readMultipartBody(request) : readJsonBody(request);
+}
+
 export async function authenticateRequest(db: Db, request: Request): Promise<Principal> {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -82,8 +98,10 @@ export function restRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.
       const url = new URL(request.url);
       const params = parsePart(endpoint.params, await context.params, "params");
       const query = parsePart(endpoint.query, Object.fromEntries(url.searchParams), "query");
-      const body = parsePart(endpoint.body, endpoint.body ? await readJsonBody(request) : undefined, "body");
+      const body = parsePart(endpoint.body, endpoint.body ? await readBody(endpoint, request) : undefined, "body");
       const result = await handler({ db, principal, params, query, body, request });
+      // A 204 must not carry a body (the Response constructor refuses one).
+      if (endpoint.successStatus === 204) return new Response(null, { status: 204 });
       return Response.json(result, { status: endpoint.successStatus ?? 200 });
     } catch (error) {
       return errorResponse(error, endpoint);

@@ -43,13 +43,13 @@ function operationOf(endpoint: EndpointDefinition) {
     ...(endpoint.auth && endpoint.auth !== "any" ? { "x-required-scope": endpoint.auth } : {}),
     parameters: [...parametersOf(endpoint.params, "path"), ...parametersOf(endpoint.query, "query")],
     ...(endpoint.body
-      ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(endpoint.body, "input") } } } }
+      ? { requestBody: { required: true, content: { [endpoint.bodyType === "multipart" ? "multipart/form-data" : "application/json"]: { schema: schemaOf(endpoint.body, "input") } } } }
       : {}),
     responses: {
-      [String(endpoint.successStatus ?? 200)]: {
-        description: "Success",
-        content: { "application/json": { schema: schemaOf(endpoint.response, "output") } },
-      },
+      [String(endpoint.successStatus ?? 200)]:
+        endpoint.successStatus === 204
+          ? { description: "Done; no content" }
+          : { description: "Success", content: { "application/json": { schema: schemaOf(endpoint.response, "output") } } },
       ...errors,
     },
   };

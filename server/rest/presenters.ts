@@ -3,8 +3,9 @@ import type { getAgent } from "../domain/agents/agents";
 import type { getApproval } from "../domain/approvals/approvals";
 import type { getApiKey } from "../domain/identity/api-keys";
 import type { getInboxItem, listInbox } from "../domain/inbox/inbox";
+import type { MemoryListItem } from "../domain/memory/memories";
 import type { getRun, getRunTrace, listRuns } from "../domain/runs/runs";
-import type { AgentResponse, ApiKeyResponse, ApprovalResponse, InboxItemResponse, InboxItemSummary, RunResponse } from "./endpoints";
+import type { AgentResponse, ApiKeyResponse, ApprovalResponse, InboxItemResponse, InboxItemSummary, MemoryResponse, RunResponse } from "./endpoints";
 
 /** Step kinds as the REST API names them: MODEL_CALL → "model", TOOL_CALL → "tool", RUN_STARTED → "run_started". */
 export function stepType(type: string): string {
@@ -134,5 +135,21 @@ export function presentInboxItem(item: Awaited<ReturnType<typeof getInboxItem>>)
     })),
     decidedBy: item.decidedBy?.email ?? null,
     decidedAt: iso(item.decidedAt),
+  };
+}
+
+export function presentMemory(memory: MemoryListItem): z.input<typeof MemoryResponse> {
+  return {
+    id: memory.id,
+    content: memory.content,
+    scope: memory.scope.toLowerCase(),
+    kind: memory.kind.toLowerCase(),
+    pinned: memory.pinned,
+    score: memory.score,
+    source: { runId: memory.source.runId, eventId: memory.source.eventId, person: memory.source.person?.email ?? null },
+    agent: memory.agent?.slug ?? null,
+    user: memory.user?.email ?? null,
+    createdAt: memory.createdAt.toISOString(),
+    expiresAt: iso(memory.expiresAt),
   };
 }

@@ -5,8 +5,10 @@ import { approvalsRouter } from "./routers/approvals";
 import { auditRouter } from "./routers/audit";
 import { dashboardRouter } from "./routers/dashboard";
 import { inboxRouter } from "./routers/inbox";
+import { knowledgeRouter } from "./routers/knowledge";
 import { meRouter } from "./routers/me";
 import { membersRouter } from "./routers/members";
+import { memoryRouter } from "./routers/memory";
 import { modelsRouter } from "./routers/models";
 import { policiesRouter } from "./routers/policies";
 import { runsRouter } from "./routers/runs";
@@ -20,6 +22,8 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   agents: agentsRouter,
   inbox: inboxRouter,
+  memory: memoryRouter,
+  knowledge: knowledgeRouter,
   models: modelsRouter,
   runs: runsRouter,
   approvals: approvalsRouter,

@@ -5,6 +5,7 @@ import type { Db } from "@/server/db";
 import { appendAudit } from "../audit/audit-log";
 import { hashApiKey } from "../identity/api-keys";
 import { hashPassword, verifyPassword } from "../identity/passwords";
+import { seedDemoKnowledge } from "../knowledge/demo-documents";
 import { seedDefaultPolicies } from "../policy/policies";
 import { seedDemoTools } from "../tools/seed-demo";
 import { ensureDemoAgents } from "./demo-agents";
@@ -78,6 +79,7 @@ export async function seed(db: Db, options: SeedOptions = {}): Promise<SeedRepor
     report.toolServers = tools.servers;
     report.demoAgents = await ensureDemoAgents(db, org.id, path.join(options.dataDir, "sandbox"));
     await seedDefaultPolicies(db, org.id);
+    await seedDemoKnowledge(db, org.id);
   }
   return report;
 }

@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { CreateMemoryInput, createMemory, DeleteMemoriesInput, deleteMemories, getMemory, memoryFacets, SearchMemoriesInput, searchMemories, UpdateMemoryInput, updateMemory } from "../../domain/memory/memories";
+import { createTRPCRouter, scopedProcedure } from "../init";
+
+const MemoryId = z.object({ id: z.string().min(1).max(100) });
+
+export const memoryRouter = createTRPCRouter({
+  search: scopedProcedure("memory:read").input(SearchMemoriesInput).query(({ ctx, input }) => searchMemories(ctx.db, ctx.principal, input)),
+  get: scopedProcedure("memory:read").input(MemoryId).query(({ ctx, input }) => getMemory(ctx.db, ctx.principal, input.id)),
+  facets: scopedProcedure("memory:read").query(({ ctx }) => memoryFacets(ctx.db, ctx.principal)),
+  create: scopedProcedure("memory:write").input(CreateMemoryInput).mutation(({ ctx, input }) => createMemory(ctx.db, ctx.principal, input)),
+  update: scopedProcedure("memory:write").input(UpdateMemoryInput).mutation(({ ctx, input }) => updateMemory(ctx.db, ctx.principal, input)),
+  delete: scopedProcedure("memory:delete").input(DeleteMemoriesInput).mutation(({ ctx, input }) => deleteMemories(ctx.db, ctx.principal, input)),
+});

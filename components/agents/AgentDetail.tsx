@@ -203,6 +203,9 @@ export function AgentDetail({ agentId }: { agentId: string }) {
               <CardBody>
                 <Facts>
                   <Fact label="Recall">{version.config.memory.recallEnabled ? `${version.config.memory.recallTopK} memories per run` : <span className="text-fg-subtle">off</span>}</Fact>
+                  <Fact label="Memory tools">
+                    {[version.config.memory.remember ? "remember, recall" : null, version.config.memory.knowledge ? "search_knowledge" : null].filter(Boolean).join(", ") || <span className="text-fg-subtle">none</span>}
+                  </Fact>
                 </Facts>
               </CardBody>
             </Card>

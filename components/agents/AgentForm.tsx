@@ -25,6 +25,8 @@ export interface AgentFormValues {
   timeoutSeconds: string;
   recallEnabled: boolean;
   recallTopK: string;
+  rememberTools: boolean;
+  knowledgeTool: boolean;
   script: string;
   toolIds: string[];
   submitDrafts: boolean;
@@ -49,6 +51,8 @@ const ERROR_KEYS: Record<keyof AgentFormValues, string> = {
   timeoutSeconds: "config.limits.timeoutMs",
   recallEnabled: "config.memory.recallEnabled",
   recallTopK: "config.memory.recallTopK",
+  rememberTools: "config.memory.remember",
+  knowledgeTool: "config.memory.knowledge",
   script: "config.script",
   toolIds: "toolIds",
   submitDrafts: "config.submitDrafts",
@@ -69,7 +73,7 @@ export function toAgentInput(values: AgentFormValues, scripted: boolean): Create
         maxCostMicros: usdToMicros(values.maxCostUsd),
         timeoutMs: secondsToMs(values.timeoutSeconds),
       },
-      memory: { recallEnabled: values.recallEnabled, recallTopK: integerOf(values.recallTopK) },
+      memory: { recallEnabled: values.recallEnabled, recallTopK: integerOf(values.recallTopK), remember: values.rememberTools, knowledge: values.knowledgeTool },
       script: scripted ? values.script : undefined,
       submitDrafts: values.submitDrafts,
       delegateAgentIds: values.delegateAgentIds,
@@ -338,6 +342,36 @@ export function AgentForm({ mode, agentId, initial, models, toolServers, pending
               <Field label="Memories per run" error={fields["config.memory.recallTopK"]} hint="0–50.">
                 <Input name="recallTopK" inputMode="numeric" value={values.recallTopK} disabled={!values.recallEnabled} onChange={(event) => set("recallTopK", event.target.value)} />
               </Field>
+              <label className="flex items-start gap-2.5 text-sm text-fg">
+                <input
+                  type="checkbox"
+                  name="rememberTools"
+                  checked={values.rememberTools}
+                  onChange={(event) => set("rememberTools", event.target.checked)}
+                  className="mt-0.5 size-3.5 accent-accent-600"
+                />
+                <span>
+                  Remember and recall
+                  <span className="block text-xs text-fg-subtle">
+                    Offers <code className="font-mono">remember</code> and <code className="font-mono">recall</code>. Writing a memory is a write for policy: after untrusted tool output it waits for approval.
+                  </span>
+                </span>
+              </label>
+              <label className="flex items-start gap-2.5 text-sm text-fg">
+                <input
+                  type="checkbox"
+                  name="knowledgeTool"
+                  checked={values.knowledgeTool}
+                  onChange={(event) => set("knowledgeTool", event.target.checked)}
+                  className="mt-0.5 size-3.5 accent-accent-600"
+                />
+                <span>
+                  Search knowledge
+                  <span className="block text-xs text-fg-subtle">
+                    Offers <code className="font-mono">search_knowledge</code> over the organisation&apos;s documents; answers cite the passages.
+                  </span>
+                </span>
+              </label>
             </CardBody>
           </Card>
         </div>

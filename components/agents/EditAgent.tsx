@@ -26,6 +26,8 @@ function formValues(data: Editing): AgentFormValues {
     timeoutSeconds: msToSecondsText(config?.limits.timeoutMs ?? 600_000),
     recallEnabled: config?.memory.recallEnabled ?? true,
     recallTopK: String(config?.memory.recallTopK ?? 5),
+    rememberTools: config?.memory.remember ?? false,
+    knowledgeTool: config?.memory.knowledge ?? false,
     script: version?.scriptText ?? "",
     toolIds: data.toolIds,
     submitDrafts: config?.submitDrafts ?? false,

@@ -74,6 +74,8 @@ export function NewAgent() {
     timeoutSeconds: "600",
     recallEnabled: true,
     recallTopK: "5",
+    rememberTools: false,
+    knowledgeTool: false,
     script: "",
     toolIds: [],
     submitDrafts: false,

@@ -12,6 +12,7 @@ import { EventSummary, GovernanceDetail, GOVERNANCE_TYPES, governanceBadgeTone, 
 import { JsonView } from "./JsonView";
 import { isResumableHalt, ResumeBanner, WaitingApprovalBanner } from "./RunBanners";
 import { RunStatusBadge } from "./RunStatusBadge";
+import { citationsOf, CitedText, MEMORY_TYPES, MemoryDetail, MemoryEventSummary } from "./MemoryEvents";
 import { RunTree, SUPERVISOR_TYPES, SupervisorDetail, SupervisorEventSummary } from "./SupervisorEvents";
 import { formatDuration, isLive } from "./runStatus";
 import { runTriggerLabel } from "./runTrigger";
@@ -43,6 +44,9 @@ const BAR_COLOURS: Record<string, string> = {
   RUN_RESUMED: "bg-warning-500",
   DRAFT: "bg-warning-300",
   DELEGATION: "bg-accent-300",
+  MEMORY_READ: "bg-success-300",
+  MEMORY_WRITE: "bg-success-600",
+  CONTEXT_SUMMARY: "bg-gray-500",
 };
 
 const MARKERS = new Set(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
@@ -164,7 +168,7 @@ export function RunDetail({ runId }: { runId: string }) {
               {data.error ? (
                 <p role="alert" className="rounded-md border border-danger-200 bg-danger-50 p-3 text-sm whitespace-pre-wrap text-danger-800">{data.error}</p>
               ) : (
-                <p className="rounded-md border border-border bg-gray-50 p-3 text-sm whitespace-pre-wrap">{data.output ?? (live ? "Working on it…" : "—")}</p>
+                <p className="rounded-md border border-border bg-gray-50 p-3 text-sm whitespace-pre-wrap">{data.output ? <CitedText text={data.output} passages={citationsOf(events)} /> : live ? "Working on it…" : "—"}</p>
               )}
             </div>
           </div>
@@ -187,7 +191,7 @@ export function RunDetail({ runId }: { runId: string }) {
               const left = ((startedAt - origin) / span) * 100;
               const width = Math.max(((endedAt - startedAt) / span) * 100, 0.6);
               const payload = asRecord(event.payload);
-              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type) || GOVERNANCE_TYPES.has(event.type) || SUPERVISOR_TYPES.has(event.type);
+              const expandable = event.type === "MODEL_CALL" || event.type === "TOOL_CALL" || MARKERS.has(event.type) || GOVERNANCE_TYPES.has(event.type) || SUPERVISOR_TYPES.has(event.type) || MEMORY_TYPES.has(event.type);
               const isOpen = open.has(event.seq);
               const governanceTone = governanceBadgeTone(event.type, event.status, payload);
               const rowText = governanceRowText(event.type, event.name, payload);
@@ -221,6 +225,7 @@ export function RunDetail({ runId }: { runId: string }) {
                     </button>
                     <EventSummary type={event.type} status={event.status} payload={payload} approvalHref={approvalHrefFor(event.name)} now={now} />
                     <SupervisorEventSummary type={event.type} status={event.status} payload={payload} />
+                    <MemoryEventSummary type={event.type} status={event.status} payload={payload} />
                     {isOpen ? <EventDetail type={event.type} payload={payload} startedAt={event.startedAt} /> : null}
                   </li>
                 </Fragment>
@@ -273,6 +278,7 @@ function EventDetail({ type, payload, startedAt }: { type: string; payload: Json
       {MARKERS.has(type) ? <JsonView label="Details" value={payload} /> : null}
       {GOVERNANCE_TYPES.has(type) ? <GovernanceDetail type={type} payload={payload} /> : null}
       {SUPERVISOR_TYPES.has(type) ? <SupervisorDetail type={type} payload={payload} /> : null}
+      {MEMORY_TYPES.has(type) ? <MemoryDetail type={type} payload={payload} /> : null}
     </div>
   );
 }

@@ -5,9 +5,11 @@ import type { KernelTool } from "./kernel-deps";
  * Tools Switchboard itself provides, offered to the model next to the agent's MCP tools when its version enables
  * them. They pass the same gates as any tool call (identity, redaction, loop detector, policy) and are written to
  * the same trace; what differs is what "executing" means: `submit_draft` hands a work product to the inbox and
- * waits for a person, `delegate_to_<slug>` starts a child run of another agent and waits for it.
+ * waits for a person, `delegate_to_<slug>` starts a child run of another agent and waits for it, `remember` writes a
+ * long-term memory, `recall` and `search_knowledge` read memories and knowledge passages.
  *
- * Both are classified READ for policy: neither has a side effect by itself. A draft's commit action runs through
+ * `remember` is classified WRITE: a memory outlives the run and shapes later ones, so after untrusted content entered
+ * a run, policy holds it for a person (memory poisoning). The others are READ: none has a side effect by itself. A draft's commit action runs through
  * policy again when a reviewer accepts it, and a child run's tool calls pass their own gates.
  */
 export const BUILTIN_SERVER = "switchboard";
@@ -86,6 +88,79 @@ export function delegateTool(agent: { id: string; slug: string; name: string; de
     idempotent: false,
     risk: "READ",
     builtin: { kind: "delegate", agentId: agent.id, agentSlug: agent.slug },
+  };
+}
+
+export const REMEMBER = "remember";
+export const RECALL = "recall";
+export const SEARCH_KNOWLEDGE = "search_knowledge";
+export const MEMORY_KINDS = ["FACT", "PREFERENCE", "EPISODE"] as const;
+const upperWord = (value: string) => value.trim().toUpperCase();
+
+export const RememberArgs = z.object({
+  content: z.string({ error: "content must be text: what to remember." }).trim().min(1, "content must not be empty.").max(4_000, "content must be at most 4,000 characters."),
+  kind: z
+    .string({ error: "kind must be one of fact, preference or episode." })
+    .transform(upperWord)
+    .pipe(z.enum(MEMORY_KINDS, "kind must be one of fact, preference or episode."))
+    .default("FACT"),
+  scope: z
+    .string({ error: "scope must be one of org, agent or user." })
+    .transform(upperWord)
+    .pipe(z.enum(["ORG", "AGENT", "USER"], "scope must be one of org, agent or user."))
+    .optional(),
+});
+
+const K = z.number({ error: "k must be a number." }).int("k must be a whole number.").min(1, "k must be at least 1.").max(20, "k must be at most 20.").default(5);
+export const RecallArgs = z.object({ query: z.string({ error: "query must be text." }).trim().min(1, "query must not be empty.").max(1_000), k: K });
+export const SearchKnowledgeArgs = RecallArgs;
+
+export function memoryTools(): KernelTool[] {
+  const base = { serverName: BUILTIN_SERVER, idempotent: false } as const;
+  return [
+    {
+      ...base,
+      toolId: `builtin:${REMEMBER}`,
+      modelName: REMEMBER,
+      serverToolName: REMEMBER,
+      description:
+        "Remember something for later runs: a fact, a preference of the person you work for, or an episode (what happened). Preferences are kept for that person only.",
+      inputSchema: {
+        type: "object",
+        properties: {
+          content: { type: "string", description: "What to remember, as one self-contained sentence." },
+          kind: { type: "string", enum: ["fact", "preference", "episode"] },
+          scope: { type: "string", enum: ["org", "agent", "user"], description: "Who may recall it: everyone's agents, only you, or only runs for this person. Default: user for preferences, otherwise agent." },
+        },
+        required: ["content"],
+      },
+      risk: "WRITE",
+      builtin: { kind: "remember" },
+    },
+    {
+      ...base,
+      toolId: `builtin:${RECALL}`,
+      modelName: RECALL,
+      serverToolName: RECALL,
+      description: "Search your long-term memories. Returns the most relevant ones with markers like [memory:<id>] to cite.",
+      inputSchema: { type: "object", properties: { query: { type: "string" }, k: { type: "number", description: "How many (1–20, default 5)." } }, required: ["query"] },
+      risk: "READ",
+      builtin: { kind: "recall" },
+    },
+  ];
+}
+
+export function searchKnowledgeTool(): KernelTool {
+  return {
+    toolId: `builtin:${SEARCH_KNOWLEDGE}`,
+    modelName: SEARCH_KNOWLEDGE,
+    serverToolName: SEARCH_KNOWLEDGE,
+    serverName: BUILTIN_SERVER,
+    description: "Search the organisation's knowledge documents. Returns passages with citations like [doc:<title> §<n>] to quote in your answer.",
+    inputSchema: { type: "object", properties: { query: { type: "string" }, k: { type: "number", description: "How many passages (1–20, default 5)." } }, required: ["query"] },
+    idempotent: true,
+    risk: "READ",
+    builtin: { kind: "search_knowledge" },
   };
 }
 

@@ -14,7 +14,21 @@ import { commitArgs, discardOpenDrafts, readReview, submitDraft, type CommitActi
 import { readChildRuns, startChildRun, TERMINAL_RUN_STATUSES } from "../domain/runs/delegation";
 import { requestCancellation } from "../domain/runs/runs";
 import { principalForUser } from "../domain/identity/principal";
-import { DelegateArgs, delegateTool, describeIssues, SubmitDraftArgs, submitDraftTool } from "./builtins";
+import { recallForRun, writeMemoryFromRun } from "../domain/memory/memories";
+import { searchKnowledge } from "../domain/knowledge/knowledge";
+import { chooseCut, inputBudget, KEPT_SHARE, memoryCitation, memoriesSection, ruleSummary, summariserMessages, tokenCounterFor, type InjectedMemory } from "../domain/memory/context";
+import {
+  DelegateArgs,
+  delegateTool,
+  describeIssues,
+  memoryTools,
+  RecallArgs,
+  RememberArgs,
+  SearchKnowledgeArgs,
+  searchKnowledgeTool,
+  SubmitDraftArgs,
+  submitDraftTool,
+} from "./builtins";
 import { logger } from "../logger";
 import type { KernelAgent, KernelDeps, KernelTool } from "./kernel-deps";
 import type { ChatMessage, ToolCallRequest } from "./models/types";
@@ -95,6 +109,36 @@ interface ApprovalPayload {
   decidedBy?: string | null;
 }
 
+/** A MEMORY_READ event: memories recalled at run start (`atStart`) or by a `recall` call. */
+interface MemoryReadPayload {
+  atStart?: boolean;
+  toolCallId?: string;
+  query: string;
+  memories: (InjectedMemory & { score: number; source: { runId: string | null; eventId: string | null; userId: string | null } })[];
+}
+
+/** A MEMORY_WRITE event: PENDING before the memory is written (its id is the memory's provenance), then the result. */
+interface MemoryWritePayload {
+  toolCallId: string;
+  content: string;
+  kind: string;
+  scope?: string;
+  memoryId?: string;
+  supersededId?: string | null;
+}
+
+/** A CONTEXT_SUMMARY event: the turns up to `coversThroughSeq` were replaced by `summary` in every later model call. */
+interface ContextSummaryPayload {
+  summary?: string;
+  coversThroughSeq: number;
+  method: "rule" | "model";
+  tokenizer: string;
+  budget: number;
+  tokensBefore: number;
+  tokensAfter?: number;
+  summarisedMessages: number;
+}
+
 const asObject = <T>(payload: Prisma.JsonValue): T => (payload ?? {}) as T;
 
 /** Whom a tool call acts for: the run's user, or — for an accepted draft's commit action — the reviewer. */
@@ -122,12 +166,24 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The conversation the model sees, rebuilt from the persisted trace: the trace is the only state a run has. */
-export function messagesFromTrace(agent: KernelAgent, input: string, events: readonly TraceEvent[]): ChatMessage[] {
-  const messages: ChatMessage[] = [
-    { role: "system", content: agent.instructions },
-    { role: "user", content: input },
-  ];
+/** The memories recalled into the context at run start, if any. */
+function injectedMemories(events: readonly TraceEvent[]): InjectedMemory[] {
+  const read = events.find((e) => e.type === "MEMORY_READ" && e.status === "OK" && asObject<MemoryReadPayload>(e.payload).atStart);
+  return read ? asObject<MemoryReadPayload>(read.payload).memories : [];
+}
+
+/** The latest completed context summary: every model call after it sees it instead of the turns it covers. */
+function latestSummary(events: readonly TraceEvent[]): (ContextSummaryPayload & { summary: string }) | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i]!;
+    if (event.type === "CONTEXT_SUMMARY" && event.status === "OK") return asObject<ContextSummaryPayload & { summary: string }>(event.payload);
+  }
+  return null;
+}
+
+/** The assistant and tool messages of a stretch of the trace, in order. */
+function turnMessages(events: readonly TraceEvent[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
   for (const event of events) {
     if (event.type === "MODEL_CALL" && event.status === "OK") {
       const response = asObject<ModelCallPayload>(event.payload).response;
@@ -145,6 +201,21 @@ export function messagesFromTrace(agent: KernelAgent, input: string, events: rea
     }
   }
   return messages;
+}
+
+/**
+ * The conversation the model sees, rebuilt from the persisted trace: the trace is the only state a run has.
+ * Instructions (with the memories recalled at run start), the input, then the turns — except those a context summary
+ * replaced, which appear as the summary after the input. `full` ignores summaries (the whole run, for the scripted
+ * model's turn counting and for deciding what to summarise).
+ */
+export function messagesFromTrace(agent: KernelAgent, input: string, events: readonly TraceEvent[], options: { full?: boolean } = {}): ChatMessage[] {
+  const system: ChatMessage = { role: "system", content: agent.instructions + memoriesSection(injectedMemories(events)) };
+  const summary = options.full ? null : latestSummary(events);
+  if (!summary) return [system, { role: "user", content: input }, ...turnMessages(events)];
+  // Summaries are built from tool output too, so they are fenced as data like tool output itself.
+  const withSummary = `${input}\n\n${wrapUntrusted("switchboard/context-summary", `Summary of the earlier steps of this run:\n${summary.summary}`)}`;
+  return [system, { role: "user", content: withSummary }, ...turnMessages(events.filter((e) => e.seq > summary.coversThroughSeq))];
 }
 
 type NextStep =
@@ -241,7 +312,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   try {
     agent = await deps.loadAgent(claim.orgId, run.agentVersionId);
     const delegates = await deps.loadDelegates(claim.orgId, agent.config.delegateAgentIds);
-    const builtins = [...(agent.config.submitDrafts ? [submitDraftTool()] : []), ...delegates.map(delegateTool)];
+    const builtins = [
+      ...(agent.config.submitDrafts ? [submitDraftTool()] : []),
+      ...delegates.map(delegateTool),
+      ...(agent.config.memory.remember ? memoryTools() : []),
+      ...(agent.config.memory.knowledge ? [searchKnowledgeTool()] : []),
+    ];
     const reserved = new Set(builtins.map((tool) => tool.modelName));
     // Built-in names win: an MCP tool that happens to share one stays out rather than being called by mistake.
     tools = [...builtins, ...(await deps.loadTools(claim.orgId, run.agentId)).filter((tool) => !reserved.has(tool.modelName))];
@@ -277,6 +353,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   }
   const startedAt = run.startedAt ?? new Date();
   const { limits } = agent.config;
+  await recallAtStart();
   // The time limit counts working time: waiting for a person (approval, review) or for child runs is excluded.
   const waitedMs = await timeSpentWaiting(db, run.id);
 
@@ -336,18 +413,23 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
 
   /** Returns true when the run ended (or must be left) because of this step. */
   async function runModel(): Promise<boolean> {
-    const messages = messagesFromTrace(agent, run!.input, events);
+    const toolSpecs = tools.map((t) => ({ name: t.modelName, description: t.description, inputSchema: t.inputSchema }));
+    const context = await fitContext(JSON.stringify(toolSpecs));
+    if (context === "stopped") return true;
+    const { messages, tokens } = context;
+    const summarised = latestSummary(events) !== null;
     const intent = await append({
       type: "MODEL_CALL",
       name: agent.model.name,
       status: "PENDING",
-      payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, tools: tools.map((t) => t.modelName) },
+      payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
     });
     try {
       const result = await deps.callModel(agent.model, agent.fallback, {
         messages,
-        tools: tools.map((t) => ({ name: t.modelName, description: t.description, inputSchema: t.inputSchema })),
+        tools: toolSpecs,
         script: agent.config.script,
+        ...(summarised ? { history: messagesFromTrace(agent, run!.input, events, { full: true }) } : {}),
         signal,
       });
       // Secrets and configured patterns never reach the trace, the console or the next model call.
@@ -361,6 +443,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
           attempts: result.attempts,
           latencyMs: result.latencyMs,
           messageCount: messages.length,
+          contextTokens: tokens,
           response: response.value,
           ...(response.redactions.length > 0 ? { redactions: response.redactions } : {}),
         } as unknown as Prisma.InputJsonValue,
@@ -535,6 +618,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       await delegate(tool, call);
       return "continue";
     }
+    if (tool.builtin?.kind === "remember") return remember(call);
+    if (tool.builtin?.kind === "recall") return recall(call);
+    if (tool.builtin?.kind === "search_knowledge") return searchKnowledgeCall(call);
     const idempotencyKey = `${run!.id}:${nextSeq}`;
     const intent = await append({
       type: "TOOL_CALL",
@@ -565,6 +651,201 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         ...outcome.extra,
       } as unknown as Prisma.InputJsonValue,
     });
+  }
+
+  // ─── Memory: recall at start, remember, recall, search_knowledge, context budget ─────────────────────────
+
+  /**
+   * Before the first model call, the memories most relevant to the input (ORG, this agent's, and the acting
+   * person's) go into the instructions with citation markers. Recorded as a MEMORY_READ event, so the trace shows
+   * what was recalled; nothing is recorded when nothing matched.
+   */
+  async function recallAtStart(): Promise<void> {
+    const { recallEnabled, recallTopK } = agent.config.memory;
+    if (!recallEnabled || recallTopK === 0) return;
+    if (events.some((e) => e.type === "MODEL_CALL" || (e.type === "MEMORY_READ" && asObject<MemoryReadPayload>(e.payload).atStart))) return;
+    try {
+      const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run!.onBehalfOfUserId, query: run!.input, k: recallTopK });
+      if (recalled.length === 0) return;
+      await append({
+        type: "MEMORY_READ",
+        name: `recalled ${recalled.length} memor${recalled.length === 1 ? "y" : "ies"}`,
+        status: "OK",
+        payload: { atStart: true, query: run!.input, memories: recalled.map(memoryView) } as unknown as Prisma.InputJsonValue,
+      });
+    } catch (error) {
+      if (error instanceof LeaseLost) throw error;
+      // The run can work without its memories; the trace says they were missing and why.
+      logger.warn("could not recall memories at run start", { runId: run!.id, error: errorMessage(error) });
+      await append({ type: "MEMORY_READ", name: "recall failed", status: "ERROR", payload: { atStart: true, query: run!.input, memories: [], error: errorMessage(error) } });
+    }
+  }
+
+  function memoryView(memory: Awaited<ReturnType<typeof recallForRun>>[number]): MemoryReadPayload["memories"][number] {
+    return { id: memory.id, content: memory.content, kind: memory.kind, scope: memory.scope, score: memory.score, source: memory.source };
+  }
+
+  async function remember(call: ToolCallRequest): Promise<"continue" | "stop"> {
+    const parsed = RememberArgs.safeParse(call.args);
+    if (!parsed.success) {
+      await answer(call, { isError: true, content: `Nothing was remembered: ${describeIssues(parsed.error)}` });
+      return "continue";
+    }
+    // Written before the memory (the event id is its provenance), completed after: a crash in between is finished by
+    // recover() with the same event id, and writeMemoryFromRun is idempotent on it.
+    const existing = events.find((e) => e.type === "MEMORY_WRITE" && asObject<MemoryWritePayload>(e.payload).toolCallId === call.id);
+    const event =
+      existing ??
+      (await append({
+        type: "MEMORY_WRITE",
+        name: parsed.data.kind.toLowerCase(),
+        status: "PENDING",
+        payload: { toolCallId: call.id, content: parsed.data.content, kind: parsed.data.kind, scope: parsed.data.scope },
+      }));
+    if (event.status === "PENDING") await writeMemory(event);
+    await answerRemember(call, event);
+    return "continue";
+  }
+
+  async function writeMemory(event: TraceEvent): Promise<void> {
+    const intent = asObject<MemoryWritePayload>(event.payload);
+    try {
+      const written = await writeMemoryFromRun(db, {
+        orgId: claim.orgId,
+        agentId: agent.agentId,
+        onBehalfOfUserId: run!.onBehalfOfUserId,
+        runId: run!.id,
+        eventId: event.id,
+        content: intent.content,
+        kind: intent.kind as "FACT" | "PREFERENCE" | "EPISODE",
+        ...(intent.scope ? { scope: intent.scope as "ORG" | "AGENT" | "USER" } : {}),
+      });
+      await complete(event, { status: "OK", payload: { ...intent, memoryId: written.id, supersededId: written.supersededId } });
+    } catch (error) {
+      if (error instanceof LeaseLost) throw error;
+      await complete(event, { status: "ERROR", payload: { ...intent, error: errorMessage(error) } });
+    }
+  }
+
+  async function answerRemember(call: ToolCallRequest, event: TraceEvent): Promise<void> {
+    const written = asObject<MemoryWritePayload & { error?: string }>(event.payload);
+    if (event.status !== "OK" || !written.memoryId) {
+      await answer(call, { isError: true, content: `Nothing was remembered: ${written.error ?? "the memory could not be written."}` });
+      return;
+    }
+    const merged = written.supersededId ? ` It replaces an older, nearly identical memory ${memoryCitation(written.supersededId)}.` : "";
+    await answer(call, { isError: false, trusted: true, content: `Remembered as ${memoryCitation(written.memoryId)}.${merged}`, extra: { memoryId: written.memoryId } });
+  }
+
+  async function recall(call: ToolCallRequest): Promise<"continue" | "stop"> {
+    const parsed = RecallArgs.safeParse(call.args);
+    if (!parsed.success) {
+      await answer(call, { isError: true, content: `Nothing was recalled: ${describeIssues(parsed.error)}` });
+      return "continue";
+    }
+    const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run!.onBehalfOfUserId, query: parsed.data.query, k: parsed.data.k });
+    await append({
+      type: "MEMORY_READ",
+      name: `recall: ${recalled.length} found`,
+      status: "OK",
+      payload: { toolCallId: call.id, query: parsed.data.query, memories: recalled.map(memoryView) } as unknown as Prisma.InputJsonValue,
+    });
+    // Memories may have been written from untrusted input: they reach the model fenced, like tool output.
+    await answer(call, {
+      isError: false,
+      content: recalled.length === 0 ? "No memory matches that." : recalled.map((m) => `${memoryCitation(m.id)} ${m.content} (${m.kind.toLowerCase()})`).join("\n"),
+    });
+    return "continue";
+  }
+
+  async function searchKnowledgeCall(call: ToolCallRequest): Promise<"continue" | "stop"> {
+    const parsed = SearchKnowledgeArgs.safeParse(call.args);
+    if (!parsed.success) {
+      await answer(call, { isError: true, content: `The search did not run: ${describeIssues(parsed.error)}` });
+      return "continue";
+    }
+    const passages = await searchKnowledge(db, { orgId: claim.orgId, query: parsed.data.query, k: parsed.data.k });
+    const citations = passages.map((p) => ({
+      marker: `[doc:${p.documentTitle} §${p.position}]`,
+      documentId: p.documentId,
+      chunkId: p.chunkId,
+      position: p.position,
+      title: p.documentTitle,
+      collection: p.collection,
+      href: `/knowledge/${p.documentId}#chunk-${p.position}`,
+    }));
+    await answer(call, {
+      isError: false,
+      content: passages.length === 0 ? "No passage matches that." : passages.map((p, i) => `${citations[i]!.marker}\n${p.content}`).join("\n\n"),
+      extra: { citations },
+    });
+    return "continue";
+  }
+
+  /**
+   * The messages for the next model call, within the model's input budget: when the run's turns would not fit,
+   * the older ones are summarised (by the agent's model, or by rule for the scripted model) and the summary is
+   * recorded as a CONTEXT_SUMMARY event before the call. The newest turn is always kept verbatim.
+   */
+  async function fitContext(toolsJson: string): Promise<{ messages: ChatMessage[]; tokens: number } | "stopped"> {
+    const counter = await tokenCounterFor(agent.model.provider, agent.model.model);
+    const budget = inputBudget(agent.model.contextWindow);
+    let messages = messagesFromTrace(agent, run!.input, events);
+    const tokensBefore = counter.count(messages, toolsJson);
+    if (tokensBefore <= budget) return { messages, tokens: tokensBefore };
+
+    const previous = latestSummary(events);
+    const open = events.filter((e) => e.seq > (previous?.coversThroughSeq ?? 0));
+    const turnStarts = open.flatMap((e, index) => (e.type === "MODEL_CALL" && e.status === "OK" ? [index] : []));
+    const fixed = counter.count(messages.slice(0, 2), toolsJson);
+    const cut = chooseCut(turnStarts, (index) => counter.count(turnMessages(open.slice(index))), Math.max(0, budget * KEPT_SHARE - fixed));
+    if (cut === null) return { messages, tokens: tokensBefore }; // a single huge turn: nothing older to fold away
+    const elided = turnMessages(open.slice(0, cut));
+    const coversThroughSeq = open[cut - 1]!.seq;
+    const method = agent.model.provider === "SCRIPTED" ? "rule" : "model";
+    const base: ContextSummaryPayload = { coversThroughSeq, method, tokenizer: counter.method, budget, tokensBefore, summarisedMessages: elided.length };
+    const intent = await append({ type: "CONTEXT_SUMMARY", name: `summarised ${elided.length} message(s)`, status: "PENDING", payload: base as unknown as Prisma.InputJsonValue });
+    // The summary may take at most a quarter of the budget (characters ≈ 4 × tokens).
+    const maxChars = Math.floor(budget / 4) * 4;
+    try {
+      let summary: string;
+      let usage: { inputTokens: number; outputTokens: number; costMicros: number; model: string; usedFallback: boolean } | null = null;
+      if (method === "rule") {
+        summary = ruleSummary(previous?.summary ?? null, elided, maxChars);
+      } else {
+        const result = await deps.callModel(agent.model, agent.fallback, { messages: summariserMessages(previous?.summary ?? null, elided), tools: [], signal });
+        summary = result.content.trim().slice(0, maxChars) || ruleSummary(previous?.summary ?? null, elided, maxChars);
+        usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, costMicros: result.costMicros, model: result.model, usedFallback: result.usedFallback };
+      }
+      const text = redactor.redactText(summary).text;
+      const after = messagesFromTrace(agent, run!.input, [...events, { ...intent, status: "OK", payload: { ...base, summary: text } }]);
+      await complete(intent, {
+        status: "OK",
+        payload: { ...base, summary: text, tokensAfter: counter.count(after, toolsJson) },
+        ...(usage
+          ? {
+              inputTokens: usage.inputTokens,
+              outputTokens: usage.outputTokens,
+              costMicros: usage.costMicros,
+              spend: {
+                agentId: agent.agentId,
+                userId: run!.onBehalfOfUserId,
+                modelConfigId: usage.usedFallback ? (agent.fallback?.id ?? null) : agent.model.id,
+                model: usage.model,
+              },
+            }
+          : {}),
+      });
+    } catch (error) {
+      if (error instanceof LeaseLost) throw error;
+      if (signal.aborted) return "stopped";
+      const message = `The run's context no longer fits the model (${tokensBefore} of ${budget} tokens) and summarising it failed: ${errorMessage(error)}`;
+      await complete(intent, { status: "ERROR", payload: { ...base, error: errorMessage(error) } });
+      await finish({ status: "FAILED", error: message });
+      return "stopped";
+    }
+    messages = messagesFromTrace(agent, run!.input, events);
+    return { messages, tokens: counter.count(messages, toolsJson) };
   }
 
   // ─── submit_draft: the inbox ──────────────────────────────────────────────────────────────────────────────
@@ -866,7 +1147,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       await finish({ status: "HALTED", haltReason: "interrupted", error: message });
       return "halt";
     }
-    await complete(event, { status: "ERROR", payload: { error: "Interrupted." } });
+    if (event.type === "MEMORY_WRITE") {
+      await writeMemory(event); // idempotent on the event id: a memory written before the crash is found, not doubled
+      return "continue";
+    }
+    await complete(event, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(event.payload), error: "Interrupted." } });
     return "continue";
   }
 }

@@ -16,7 +16,12 @@ export interface KernelTool {
   idempotent: boolean;
   risk: "READ" | "WRITE" | "EXTERNAL" | null;
   /** Set for tools Switchboard provides itself (see builtins.ts); absent for MCP tools. */
-  builtin?: { kind: "submit_draft" } | { kind: "delegate"; agentId: string; agentSlug: string };
+  builtin?:
+    | { kind: "submit_draft" }
+    | { kind: "delegate"; agentId: string; agentSlug: string }
+    | { kind: "remember" }
+    | { kind: "recall" }
+    | { kind: "search_knowledge" };
 }
 
 export interface KernelAgent {

@@ -4,6 +4,7 @@ import { onRunnable } from "../domain/runs/wakeup";
 import { expireApprovals } from "../domain/approvals/approvals";
 import { loadGovernanceSettings } from "../domain/governance/settings";
 import { createDueScheduledRuns } from "../domain/triggers/schedules";
+import { deleteExpiredMemories } from "../domain/memory/memories";
 import { logger } from "../logger";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
@@ -15,6 +16,8 @@ export const IDLE_POLL_MS = 500;
 export const MAX_CONCURRENT_RUNS_PER_ORG = 50;
 /** How often a worker looks for due schedule ticks: a scheduled run starts within about this long of its tick. */
 export const SCHEDULE_SWEEP_MS = 2_000;
+/** Expired memories are deleted hourly. */
+export const MEMORY_SWEEP_MS = 60 * 60_000;
 
 export interface WorkerOptions {
   /** Runs this worker drives at once (each waits mostly on models and tools, so this can be high). */
@@ -50,6 +53,8 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | null = null;
   private lastSweep = 0;
   private lastScheduleSweep = 0;
+  /** The first memory sweep comes a minute after start, so short-lived workers (tests, scripts) skip it. */
+  private lastMemorySweep = Date.now() - MEMORY_SWEEP_MS + 60_000;
   private wake: (() => void) | null = null;
 
   constructor(
@@ -106,6 +111,10 @@ export class Worker {
         this.lastScheduleSweep = Date.now();
         await this.sweepSchedules();
       }
+      if (Date.now() - this.lastMemorySweep >= MEMORY_SWEEP_MS) {
+        this.lastMemorySweep = Date.now();
+        await this.sweepMemories();
+      }
       if (free > 0) {
         try {
           claimed = await this.claim(Math.min(free, 20));
@@ -146,6 +155,19 @@ export class Worker {
       if (sweep.created.length > 0) logger.info("queued scheduled runs", { workerId: this.workerId, runs: sweep.created.length });
     } catch (error) {
       logger.error("creating scheduled runs failed; retrying on the next sweep", { workerId: this.workerId, error });
+    }
+  }
+
+  /**
+   * Deletes expired memories for good (recall already ignores them) and refreshes the planner statistics recall
+   * relies on — the embedded database has no autovacuum to do it. Idempotent, so every worker may run it.
+   */
+  private async sweepMemories(): Promise<void> {
+    try {
+      const deleted = await deleteExpiredMemories(this.deps.db, new Date());
+      if (deleted > 0) logger.info("deleted expired memories", { workerId: this.workerId, deleted });
+    } catch (error) {
+      logger.error("deleting expired memories failed; retrying on the next sweep", { workerId: this.workerId, error });
     }
   }
 

@@ -31,12 +31,25 @@ export async function createScriptedAgent(
     priceMicros?: number;
     submitDrafts?: boolean;
     delegateAgentIds?: string[];
+    /** Default: no recall at start, no memory tools. */
+    memory?: { recallEnabled: boolean; recallTopK: number; remember?: boolean; knowledge?: boolean };
+    /** A scripted model with this context window (tokens) instead of the default 8,192. */
+    contextWindow?: number;
   },
 ) {
   counter += 1;
+  const modelName = options.contextWindow ? `scripted-${options.contextWindow}` : "scripted";
   const model = await db.modelConfig.upsert({
-    where: { orgId_name: { orgId: org.orgId, name: "scripted" } },
-    create: { orgId: org.orgId, name: "scripted", provider: "SCRIPTED", model: "scripted-v1", inputPriceMicros: options.priceMicros ?? 1_000_000, outputPriceMicros: 2_000_000 },
+    where: { orgId_name: { orgId: org.orgId, name: modelName } },
+    create: {
+      orgId: org.orgId,
+      name: modelName,
+      provider: "SCRIPTED",
+      model: "scripted-v1",
+      inputPriceMicros: options.priceMicros ?? 1_000_000,
+      outputPriceMicros: 2_000_000,
+      ...(options.contextWindow ? { contextWindow: options.contextWindow } : {}),
+    },
     update: {},
   });
   const tools = await db.tool.findMany({ where: { orgId: org.orgId, name: { in: options.tools } }, select: { id: true, name: true } });
@@ -49,7 +62,7 @@ export async function createScriptedAgent(
     modelConfigId: model.id,
     config: {
       limits: { maxSteps: options.maxSteps ?? 20, maxCostMicros: 0, timeoutMs: options.timeoutMs ?? 600_000 },
-      memory: { recallEnabled: false, recallTopK: 0 },
+      memory: { remember: false, knowledge: false, ...(options.memory ?? { recallEnabled: false, recallTopK: 0 }) },
       script: options.script,
       submitDrafts: options.submitDrafts ?? false,
       delegateAgentIds: options.delegateAgentIds ?? [],

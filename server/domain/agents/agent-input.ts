@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { FieldErrors } from "../errors";
 import {
   AgentLimitsSchema,
+  DEFAULT_MEMORY_SETTINGS,
   MemorySettingsSchema,
   ScriptFinalTurnSchema,
   ScriptToolTurnSchema,
@@ -18,7 +19,7 @@ export type ScriptInput = string | readonly unknown[] | null | undefined;
 /** The editable part of a version's config; `toolNames` is derived from the grants, never taken from input. */
 const EditableConfig = z.object({
   limits: AgentLimitsSchema.default({ maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }),
-  memory: MemorySettingsSchema.default({ recallEnabled: true, recallTopK: 5 }),
+  memory: MemorySettingsSchema.default(DEFAULT_MEMORY_SETTINGS),
   /** Validated turn by turn in `parseScript`, so messages can name the turn. */
   script: z.custom<ScriptInput>().optional(),
   submitDrafts: z.boolean({ error: "Choose whether the agent may submit drafts." }).default(false),
@@ -46,7 +47,7 @@ const AgentFields = z.object({
   fallbackModelConfigId: z.string().nullish(),
   config: EditableConfig.default({
     limits: { maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 },
-    memory: { recallEnabled: true, recallTopK: 5 },
+    memory: DEFAULT_MEMORY_SETTINGS,
     submitDrafts: false,
     delegateAgentIds: [],
   }),

@@ -86,7 +86,7 @@ describeOnEachDatabase("agents", (getDb) => {
       expect(agent.versions[0]).toMatchObject({ version: 1, modelConfigId: scripted.id, createdById: org.principals.ADMIN.userId });
       expect(agent.versions[0]!.config).toEqual({
         limits: { maxSteps: 8, maxCostMicros: 500_000, timeoutMs: 120_000 },
-        memory: { recallEnabled: true, recallTopK: 3 },
+        memory: { recallEnabled: true, recallTopK: 3, remember: false, knowledge: false },
         script: [{ tool: "search_customers", args: { q: "{{input}}" } }, { final: "Triaged." }],
         toolNames: ["crm/search_customers"],
         submitDrafts: false,
@@ -318,7 +318,7 @@ describeOnEachDatabase("agents", (getDb) => {
       expect(loaded.version).toMatchObject({ id: created.versionId, version: 1, instructions: input.instructions });
       expect(loaded.version.config).toEqual({
         limits: { maxSteps: 8, maxCostMicros: 500_000, timeoutMs: 120_000 },
-        memory: { recallEnabled: true, recallTopK: 3 },
+        memory: { recallEnabled: true, recallTopK: 3, remember: false, knowledge: false },
         toolNames: ["crm/send_email", "docs/lookup"],
         submitDrafts: false,
         delegateAgentIds: [],

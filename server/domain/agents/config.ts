@@ -7,6 +7,22 @@ const DelayMs = z
   .max(600_000, "must be between 0 and 600000 (10 minutes).")
   .optional();
 
+/**
+ * A regular expression over the run's input (case-insensitive): the turn is played only when it matches, and skipped
+ * otherwise (one script serving several kinds of request, e.g. "remember …" versus a question).
+ */
+const OnlyIf = z
+  .string({ error: "must be a regular expression." })
+  .refine((source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a valid regular expression.")
+  .optional();
+
 /** A scripted model's turn: a tool call (args may use templates, see server/runtime/models/scripted.ts) or a final answer. */
 export const ScriptToolTurnSchema = z.object({
   tool: z.string({ error: "must name the tool to call." }).min(1, "must name the tool to call."),
@@ -28,6 +44,7 @@ export const ScriptToolTurnSchema = z.object({
       }
     }, "must be a valid regular expression.")
     .optional(),
+  onlyIf: OnlyIf,
   /** More tool calls made in the same turn, side by side (as models do with parallel tool calls). */
   alsoCall: z
     .array(
@@ -45,6 +62,7 @@ export const ScriptFinalTurnSchema = z.object({
   final: z.string({ error: "must be text: the agent's answer." }),
   /** Said instead of `final` when the last tool call failed (denied, rejected, errored): {{result}} is the error. */
   onToolError: z.string({ error: "must be text." }).optional(),
+  onlyIf: OnlyIf,
   delayMs: DelayMs,
 });
 
@@ -75,6 +93,7 @@ export const AgentLimitsSchema = z.object({
 });
 
 export const MemorySettingsSchema = z.object({
+  /** At run start, the top `recallTopK` memories relevant to the input are put into the context, with citations. */
   recallEnabled: z.boolean().default(true),
   recallTopK: z
     .number({ error: "Enter how many memories to recall." })
@@ -82,12 +101,18 @@ export const MemorySettingsSchema = z.object({
     .min(0, "Recall 0 or more memories.")
     .max(50, "Recall at most 50 memories.")
     .default(5),
+  /** The built-in `remember` and `recall` tools (both pass policy; `remember` is a write). */
+  remember: z.boolean().default(false),
+  /** The built-in `search_knowledge` tool over the org's knowledge collections. */
+  knowledge: z.boolean().default(false),
 });
+
+export const DEFAULT_MEMORY_SETTINGS = { recallEnabled: true, recallTopK: 5, remember: false, knowledge: false } as const;
 
 /** What AgentVersion.config holds. Immutable once written: editing an agent writes a new version. */
 export const AgentVersionConfigSchema = z.object({
   limits: AgentLimitsSchema.default({ maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }),
-  memory: MemorySettingsSchema.default({ recallEnabled: true, recallTopK: 5 }),
+  memory: MemorySettingsSchema.default(DEFAULT_MEMORY_SETTINGS),
   /** Required when the model (or the fallback) is SCRIPTED. */
   script: z.array(ScriptTurnSchema).optional(),
   /**

@@ -13,7 +13,7 @@ describe("stored agent configs", () => {
   it("reads configs written before a field existed with its default, and unreadable ones as defaults", () => {
     expect(readStoredConfig({})).toEqual({
       readable: true,
-      config: { limits: { maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }, memory: { recallEnabled: true, recallTopK: 5 }, toolNames: [], submitDrafts: false, delegateAgentIds: [] },
+      config: { limits: { maxSteps: 20, maxCostMicros: 0, timeoutMs: 600_000 }, memory: { recallEnabled: true, recallTopK: 5, remember: false, knowledge: false }, toolNames: [], submitDrafts: false, delegateAgentIds: [] },
     });
     expect(readStoredConfig({ limits: { maxSteps: "many" } }).readable).toBe(false);
   });

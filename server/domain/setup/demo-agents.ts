@@ -14,6 +14,8 @@ interface DemoAgent {
   instructions: string;
   tools: string[];
   submitDrafts?: boolean;
+  /** The built-in remember/recall and search_knowledge tools. */
+  memory?: { remember: boolean; knowledge: boolean };
   /** Slugs of demo agents this one may delegate to (created before it). */
   delegates?: string[];
   script: ScriptTurn[];
@@ -103,6 +105,21 @@ export function demoAgents(sandboxDir: string): DemoAgent[] {
         },
       ],
     },
+    {
+      slug: "concierge",
+      name: "Concierge",
+      description: "Remembers what you tell it (“Remember that I prefer email”) and answers questions from the knowledge base, citing your memories and the documents.",
+      instructions:
+        "You are the organisation's concierge. When the person asks you to remember something, store it with the remember tool (a preference of theirs is kept for them only). Otherwise search the knowledge base and answer, citing the passages and any of their memories you rely on.",
+      tools: [],
+      memory: { remember: true, knowledge: true },
+      script: [
+        { tool: "remember", onlyIf: "\\bremember\\b", args: { content: "{{input.match:/remember(?:\\s+that)?\\s+(.+)/i:1}}", kind: "preference" }, delayMs: PACE_MS },
+        { final: "Noted. {{result}}", onToolError: "I could not remember that: {{result}}", onlyIf: "\\bremember\\b", delayMs: PACE_MS },
+        { tool: "search_knowledge", args: { query: "{{input}}", k: 3 }, delayMs: PACE_MS },
+        { final: "From our documents:\n{{result}}\n\n{{memories|optional}}", delayMs: PACE_MS },
+      ],
+    },
   ];
 }
 
@@ -129,7 +146,7 @@ export async function ensureDemoAgents(db: Db, orgId: string, sandboxDir: string
       modelConfigId: model.id,
       config: {
         limits: { maxSteps: 10, maxCostMicros: 0, timeoutMs: 300_000 },
-        memory: { recallEnabled: true, recallTopK: 5 },
+        memory: { recallEnabled: true, recallTopK: 5, ...(demo.memory ?? { remember: false, knowledge: false }) },
         script: demo.script,
         submitDrafts: demo.submitDrafts ?? false,
         delegateAgentIds: delegates.map((agent) => agent.id),

@@ -8,8 +8,11 @@
  *   {{input.match:/re/flags:group}} a capture group (default 1, 0 = whole match) of a regex over {{input}}
  *   {{result}} / {{result.a.0.b}}   the most recent tool result (parsed as JSON when it is JSON)
  *   {{results.N.path}}              the N-th tool result of the run, 0-based
+ *   {{memories}} / {{citations}}    the memories put into the context at run start ("[memory:id] text" lines) /
+ *                                   just their citation markers, as a real model would cite them
  *   ...|number                      assert the value is numeric and produce a number
  *   ...|optional                    an empty string when the value does not exist (instead of an error)
+ * Any turn may carry `onlyIf` (a regex over {{input}}, case-insensitive): it is skipped when the input does not match.
  * A tool turn may carry `alsoCall`: more tool calls in the same turn, side by side (parallel tool calls).
  * A tool turn may carry `repeatWhile` (a regex): while its tool result matches, the same turn is played again — a
  * draft resubmitted while the reviewer asks for changes. The turn to play is still derived from the conversation
@@ -31,6 +34,8 @@ const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
 interface TemplateContext {
   input: string | undefined;
+  /** "[memory:id] text" lines from the system message (see server/domain/memory/context.ts). */
+  memories: string[];
   results: unknown[];
   /** "script turn 2 of 3", for error messages. */
   turn: string;
@@ -58,6 +63,7 @@ function validateScript(script: unknown): ScriptTurn[] {
       throw scriptError(`${where}: "alsoCall" must be a list of { tool, args }.`);
     }
     if (isTool && turn.repeatWhile !== undefined && typeof turn.repeatWhile !== "string") throw scriptError(`${where}: "repeatWhile" must be a regular expression.`);
+    if (turn.onlyIf !== undefined && typeof turn.onlyIf !== "string") throw scriptError(`${where}: "onlyIf" must be a regular expression.`);
     if (!isTool && typeof turn.final !== "string") throw scriptError(`${where}: "final" must be a string.`);
     if (!isTool && turn.onToolError !== undefined && typeof turn.onToolError !== "string") throw scriptError(`${where}: "onToolError" must be a string.`);
     const delay = turn.delayMs;
@@ -97,6 +103,10 @@ function resolveExpression(expression: string, ctx: TemplateContext, fail: (why:
     if (ctx.input === undefined) fail("there is no user message");
     return ctx.input;
   }
+  if ((head === "memories" || head === "citations") && rest.length === 0) {
+    if (ctx.memories.length === 0) fail("no memories were recalled into this run");
+    return head === "memories" ? ctx.memories.join("\n") : ctx.memories.map((line) => line.split(" ")[0]).join(" ");
+  }
   let root: unknown;
   let path: string[];
   if (head === "result") {
@@ -110,7 +120,7 @@ function resolveExpression(expression: string, ctx: TemplateContext, fail: (why:
     root = ctx.results[Number(index)];
     path = tail;
   } else {
-    fail("unknown template; use input, input.match:/regex/:group, result.<path> or results.<n>.<path>");
+    fail("unknown template; use input, input.match:/regex/:group, result.<path>, results.<n>.<path>, memories or citations");
   }
   const walked = walkPath(root, path);
   if (!walked.found) fail(`the tool result has no "${walked.at}"`);
@@ -183,7 +193,13 @@ function renderArgs(value: unknown, location: string, ctx: TemplateContext): unk
  * that turn's `repeatWhile` matched the tool result that answered it.
  */
 function currentTurn(script: readonly ScriptTurn[], messages: readonly ChatMessage[]): number {
+  const input = messages.find((m) => m.role === "user")?.content ?? "";
+  const skipped = (position: number) => {
+    const turn = script[position];
+    return turn?.onlyIf !== undefined && !new RegExp(turn.onlyIf, "i").test(input);
+  };
   let position = 0;
+  while (skipped(position)) position += 1;
   messages.forEach((message, index) => {
     if (message.role !== "assistant") return;
     const turn = script[position];
@@ -193,6 +209,7 @@ function currentTurn(script: readonly ScriptTurn[], messages: readonly ChatMessa
       if (answer && new RegExp(turn.repeatWhile).test(typeof result === "string" ? result : JSON.stringify(result))) return;
     }
     position += 1;
+    while (skipped(position)) position += 1;
   });
   return position;
 }
@@ -200,7 +217,7 @@ function currentTurn(script: readonly ScriptTurn[], messages: readonly ChatMessa
 /** Plays the next turn of `input.script`. `signal` (default `input.signal`) cancels a turn's delay. */
 export async function runScript(input: ModelCallInput, signal: AbortSignal | undefined = input.signal): Promise<ModelResponse> {
   const script = validateScript(input.script);
-  const messages: ChatMessage[] = input.messages;
+  const messages: ChatMessage[] = input.history ?? input.messages;
   const turnIndex = messages.filter((m) => m.role === "assistant").length;
   const position = currentTurn(script, messages);
   const turn = script[position];
@@ -212,6 +229,7 @@ export async function runScript(input: ModelCallInput, signal: AbortSignal | und
   } else {
     const ctx: TemplateContext = {
       input: messages.find((m) => m.role === "user")?.content,
+      memories: (messages.find((m) => m.role === "system")?.content ?? "").split("\n").filter((line) => /^\[memory:[^\]\s]+\] /.test(line)),
       results: messages.filter((m) => m.role === "tool").map((m) => parseResult(m.content)),
       turn: `Script turn ${position + 1} of ${script.length}`,
     };
@@ -235,7 +253,7 @@ export async function runScript(input: ModelCallInput, signal: AbortSignal | und
     content,
     toolCalls,
     usage: {
-      inputTokens: estimateInputTokens(messages),
+      inputTokens: estimateInputTokens(input.messages),
       outputTokens: Math.max(1, estimateOutputTokens(content, toolCalls)),
     },
   };

@@ -50,14 +50,19 @@ export interface ModelEndpoint {
 
 /** A scripted model's script: deterministic turns, for demos and tests (see scripted.ts). */
 export type ScriptTurn =
-  | { tool: string; args: JsonObject; delayMs?: number; say?: string; repeatWhile?: string; alsoCall?: { tool: string; args: JsonObject }[] }
-  | { final: string; onToolError?: string; delayMs?: number };
+  | { tool: string; args: JsonObject; delayMs?: number; say?: string; repeatWhile?: string; onlyIf?: string; alsoCall?: { tool: string; args: JsonObject }[] }
+  | { final: string; onToolError?: string; onlyIf?: string; delayMs?: number };
 
 export interface ModelCallInput {
   messages: ChatMessage[];
   tools: ToolSpec[];
   /** Only for SCRIPTED: the agent version's script. */
   script?: ScriptTurn[];
+  /**
+   * Only for SCRIPTED, and only when older turns were summarised out of `messages`: the run's whole conversation. A
+   * script plays turns by their position in the run, so it counts turns here; what is sent is still `messages`.
+   */
+  history?: ChatMessage[];
   signal?: AbortSignal;
 }
 

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { overrideDatabaseForTests } from "../db";
+import { inputBudget } from "../domain/memory/context";
+import { seedDefaultPolicies } from "../domain/policy/policies";
+import { createRun, getRunTrace } from "../domain/runs/runs";
+import { demoAgents } from "../domain/setup/demo-agents";
+import { describeOnEachDatabase } from "../testing/databases";
+import { createTestOrg, type TestOrg } from "../testing/fixtures";
+import { createDemoToolsFor, createScriptedAgent, waitForRun } from "../testing/kernel-fixtures";
+import { createKernelDeps } from "./deps";
+import { McpClientPool } from "./mcp/pool";
+import type { ScriptTurn } from "./models/types";
+import { Worker } from "./worker";
+
+const ENCRYPTION_KEY = Buffer.alloc(32, 7);
+
+/** The shipped concierge's script: remember on "remember …", otherwise answer from knowledge citing memories. */
+const concierge = demoAgents("/unused").find((agent) => agent.slug === "concierge")!;
+
+describeOnEachDatabase("the memory layer in runs", (getDb, kind) => {
+  let org: TestOrg;
+  let worker: Worker;
+  const pool = new McpClientPool();
+
+  const eventsOf = (runId: string) => getRunTrace(getDb(), org.principals.OWNER, runId);
+
+  beforeAll(async () => {
+    const db = getDb();
+    overrideDatabaseForTests(db, kind === "pglite" ? { kind: "pglite", dataDir: "memory://" } : { kind: "postgres", url: "test" });
+    org = await createTestOrg(db, "memory");
+    await createDemoToolsFor(db, org);
+    await seedDefaultPolicies(db, org.orgId);
+    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500 });
+    worker.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop(2_000);
+    await pool.closeAll();
+  });
+
+  it("run A remembers a person's preference; run B for that person recalls and cites it; a run for someone else does not see it", async () => {
+    const db = getDb();
+    const agent = await createScriptedAgent(db, org, {
+      tools: [],
+      script: concierge.script,
+      memory: { recallEnabled: true, recallTopK: 5, remember: true, knowledge: true },
+    });
+    const alice = org.principals.SUPERVISOR;
+    const bob = org.principals.MEMBER;
+
+    const a = await createRun(db, alice, { agent: agent.slug, input: "Remember that I prefer email over phone calls." });
+    const runA = await waitForRun(db, a.id);
+    expect(runA.status).toBe("SUCCEEDED");
+    const write = (await eventsOf(a.id)).find((e) => e.type === "MEMORY_WRITE");
+    expect(write).toMatchObject({ status: "OK" });
+    const memoryId = (write!.payload as { memoryId: string }).memoryId;
+    expect(runA.output).toBe(`Noted. Remembered as [memory:${memoryId}].`);
+    const memory = await db.memory.findUniqueOrThrow({ where: { id: memoryId } });
+    expect(memory).toMatchObject({
+      orgId: org.orgId,
+      scope: "USER",
+      kind: "PREFERENCE",
+      userId: alice.userId,
+      content: "I prefer email over phone calls.",
+      sourceRunId: a.id,
+      sourceEventId: write!.id,
+    });
+
+    const b = await createRun(db, alice, { agent: agent.slug, input: "Should we contact her by email or by phone?" });
+    const runB = await waitForRun(db, b.id);
+    expect(runB.status).toBe("SUCCEEDED");
+    const recalled = (await eventsOf(b.id)).find((e) => e.type === "MEMORY_READ");
+    expect(recalled).toMatchObject({ status: "OK", payload: { atStart: true, memories: [expect.objectContaining({ id: memoryId, source: { runId: a.id, eventId: write!.id, userId: null } })] } });
+    expect(runB.output).toContain(`[memory:${memoryId}] I prefer email over phone calls.`);
+
+    const c = await createRun(db, bob, { agent: agent.slug, input: "Should we contact her by email or by phone?" });
+    const runC = await waitForRun(db, c.id);
+    expect(runC.status).toBe("SUCCEEDED");
+    const seenByBob = (await eventsOf(c.id)).filter((e) => e.type === "MEMORY_READ");
+    expect(JSON.stringify(seenByBob)).not.toContain(memoryId);
+    expect(runC.output).not.toContain(memoryId);
+    expect(runC.output).not.toContain("prefer email");
+  });
+
+  it("holds a memory write for a person's approval once untrusted tool output entered the run", async () => {
+    const db = getDb();
+    const script: ScriptTurn[] = [
+      { tool: "read_customer_email", args: { query: "m-2041" } },
+      { tool: "remember", args: { content: "Rahul always gets free shipping.", kind: "fact", scope: "org" } },
+      { final: "{{result}}" },
+    ];
+    const agent = await createScriptedAgent(db, org, { tools: ["read_customer_email"], script, memory: { recallEnabled: false, recallTopK: 0, remember: true } });
+    const run = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "" });
+    await waitForRun(db, run.id, { until: (status) => status === "WAITING_APPROVAL" });
+    const decision = (await eventsOf(run.id)).find((e) => e.type === "POLICY_DECISION" && (e.payload as { tool: string }).tool === "remember");
+    expect(decision?.payload).toMatchObject({ effect: "REQUIRE_APPROVAL", untrustedContentSeen: true });
+    expect(await db.memory.count({ where: { orgId: org.orgId, content: { contains: "free shipping" } } })).toBe(0);
+  });
+
+  it("keeps a run whose history outgrows the model's context window going, and records the summary it saw instead", async () => {
+    const db = getDb();
+    const lookups = ["1001", "1002", "1003", "1004", "1005"].map((orderId): ScriptTurn => ({ tool: "lookup_order", args: { orderId } }));
+    const emails = ["m-2041", "m-2038", "m-2031"].map((query): ScriptTurn => ({ tool: "read_customer_email", args: { query } }));
+    const contextWindow = 900;
+    const agent = await createScriptedAgent(db, org, {
+      tools: ["lookup_order", "read_customer_email"],
+      contextWindow,
+      script: [...lookups, ...emails, { final: "First order: {{results.0.id}} for {{results.0.customer}}; last email from {{result.from}}." }],
+    });
+    const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "Go through the open orders and the newest emails." });
+    const run = await waitForRun(db, id);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.output).toMatch(/^First order: 1001 for .+; last email from .+\.$/);
+
+    const events = await eventsOf(id);
+    const summaries = events.filter((e) => e.type === "CONTEXT_SUMMARY");
+    expect(summaries.length).toBeGreaterThan(0);
+    const budget = inputBudget(contextWindow);
+    for (const summary of summaries) {
+      const payload = summary.payload as { method: string; budget: number; tokensBefore: number; tokensAfter: number; summary: string; coversThroughSeq: number };
+      expect(summary.status).toBe("OK");
+      expect(payload).toMatchObject({ method: "rule", budget, tokenizer: "estimate (4 characters per token)" });
+      expect(payload.tokensBefore).toBeGreaterThan(budget);
+      expect(payload.tokensAfter).toBeLessThanOrEqual(budget);
+      expect(payload.summary).toMatch(/called lookup_order|returned/);
+      expect(payload.coversThroughSeq).toBeLessThan(summary.seq);
+    }
+    // Every model call went out within budget, and the ones after a summary say so.
+    const calls = events.filter((e) => e.type === "MODEL_CALL");
+    for (const call of calls) expect((call.payload as { contextTokens: number }).contextTokens).toBeLessThanOrEqual(budget);
+  });
+});

@@ -53,6 +53,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<{ server: Ret
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  const output = fs.readFileSync(logPath, "utf8").slice(logStart);
+  // logStart is a byte offset and the log holds multi-byte characters (┌ ✓ ▲): cut the bytes, then decode.
+  const output = fs.readFileSync(logPath).subarray(logStart).toString("utf8");
   return { server, output };
 }

@@ -14,8 +14,8 @@ const num = (value: unknown): number | null => (typeof value === "number" ? valu
 
 export const MEMORY_TYPES = new Set(["MEMORY_READ", "MEMORY_WRITE", "CONTEXT_SUMMARY"]);
 
-/** The memory browser opened on one memory. */
-export const memoryHref = (id: string) => `/memory?id=${encodeURIComponent(id)}`;
+/** A memory's page in the memory browser. */
+export const memoryHref = (id: string) => `/memory/${encodeURIComponent(id)}`;
 
 interface MemoryView {
   id: string;

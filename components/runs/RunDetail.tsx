@@ -86,6 +86,17 @@ export function RunDetail({ runId }: { runId: string }) {
     refetchInterval: waiting ? 2_000 : false,
   });
   const [open, setOpen] = useState<Set<number>>(new Set());
+  // A link to one step (#event-<id>, e.g. a memory's provenance) arrives before the steps do: once they are here,
+  // bring that step into view and mark it (the browser's own :target jump happened while the list was empty).
+  const [targetEventId, setTargetEventId] = useState<string | null>(null);
+  const traceLoaded = trace.isSuccess;
+  useEffect(() => {
+    if (!traceLoaded) return;
+    const match = /^#event-(.+)$/.exec(window.location.hash);
+    if (!match) return;
+    setTargetEventId(match[1]!);
+    document.getElementById(`event-${match[1]!}`)?.scrollIntoView({ block: "center" });
+  }, [traceLoaded]);
   const cancel = useMutation(
     trpc.runs.cancel.mutationOptions({
       onSuccess: () => {
@@ -197,7 +208,11 @@ export function RunDetail({ runId }: { runId: string }) {
               const rowText = governanceRowText(event.type, event.name, payload);
               return (
                 <Fragment key={event.id}>
-                  <li id={`event-${event.id}`} className="scroll-mt-4 border-b border-border last:border-b-0 target:bg-accent-50/60">
+                  <li
+                    id={`event-${event.id}`}
+                    aria-current={targetEventId === event.id ? "step" : undefined}
+                    className={cn("scroll-mt-4 border-b border-border last:border-b-0 target:bg-accent-50/60", targetEventId === event.id && "bg-accent-50/60 ring-2 ring-accent-200 ring-inset")}
+                  >
                     <button
                       type="button"
                       onClick={() => expandable && toggle(event.seq)}

@@ -14,7 +14,7 @@ import { commitArgs, discardOpenDrafts, readReview, submitDraft, type CommitActi
 import { readChildRuns, startChildRun, TERMINAL_RUN_STATUSES } from "../domain/runs/delegation";
 import { requestCancellation } from "../domain/runs/runs";
 import { principalForUser } from "../domain/identity/principal";
-import { recallForRun, writeMemoryFromRun } from "../domain/memory/memories";
+import { defaultScope, recallForRun, writeMemoryFromRun } from "../domain/memory/memories";
 import { searchKnowledge } from "../domain/knowledge/knowledge";
 import { chooseCut, inputBudget, KEPT_SHARE, memoryCitation, memoriesSection, ruleSummary, summariserMessages, tokenCounterFor, type InjectedMemory } from "../domain/memory/context";
 import {
@@ -720,7 +720,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         kind: intent.kind as "FACT" | "PREFERENCE" | "EPISODE",
         ...(intent.scope ? { scope: intent.scope as "ORG" | "AGENT" | "USER" } : {}),
       });
-      await complete(event, { status: "OK", payload: { ...intent, memoryId: written.id, supersededId: written.supersededId } });
+      const scope = intent.scope ?? defaultScope(intent.kind as "FACT" | "PREFERENCE" | "EPISODE", run!.onBehalfOfUserId);
+      await complete(event, { status: "OK", payload: { ...intent, scope, memoryId: written.id, supersededId: written.supersededId } });
     } catch (error) {
       if (error instanceof LeaseLost) throw error;
       await complete(event, { status: "ERROR", payload: { ...intent, error: errorMessage(error) } });

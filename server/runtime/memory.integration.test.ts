@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { overrideDatabaseForTests } from "../db";
+import { seedDemoKnowledge } from "../domain/knowledge/demo-documents";
 import { inputBudget } from "../domain/memory/context";
 import { seedDefaultPolicies } from "../domain/policy/policies";
 import { createRun, getRunTrace } from "../domain/runs/runs";
@@ -81,6 +82,25 @@ describeOnEachDatabase("the memory layer in runs", (getDb, kind) => {
     expect(JSON.stringify(seenByBob)).not.toContain(memoryId);
     expect(runC.output).not.toContain(memoryId);
     expect(runC.output).not.toContain("prefer email");
+  });
+
+  it("the concierge answers from the seeded knowledge, citing the passage and the person's memory", async () => {
+    const db = getDb();
+    await seedDemoKnowledge(db, org.orgId);
+    const agent = await createScriptedAgent(db, org, { tools: [], script: concierge.script, memory: { recallEnabled: true, recallTopK: 5, remember: true, knowledge: true } });
+    const owner = org.principals.OWNER;
+    const a = await createRun(db, owner, { agent: agent.slug, input: "Remember that I prefer email over phone calls." });
+    expect((await waitForRun(db, a.id)).status).toBe("SUCCEEDED");
+    const b = await createRun(db, owner, { agent: agent.slug, input: "How long do I have to ask for a refund, and will you email me?" });
+    const run = await waitForRun(db, b.id);
+    expect(run.status).toBe("SUCCEEDED");
+    const search = (await eventsOf(b.id)).find((e) => e.type === "TOOL_CALL" && (e.payload as { tool: string }).tool === "search_knowledge");
+    const citations = (search!.payload as { citations: { marker: string; href: string; title: string }[] }).citations;
+    expect(citations.length).toBeGreaterThan(0);
+    expect(citations[0]!.title).toBe("Refund policy");
+    expect(citations[0]!.href).toMatch(/^\/knowledge\/[a-z0-9]+#chunk-\d+$/);
+    expect(run.output).toContain(citations[0]!.marker);
+    expect(run.output).toMatch(/\[memory:[a-z0-9]+\] I prefer email over phone calls\./);
   });
 
   it("holds a memory write for a person's approval once untrusted tool output entered the run", async () => {

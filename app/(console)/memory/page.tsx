@@ -1,17 +1,14 @@
 import type { Metadata } from "next";
-import { AreaPlaceholder } from "@/components/shell/AreaPlaceholder";
-import { IconMemory } from "@/components/ui";
+import { redirect } from "next/navigation";
+import { MemoryBrowser } from "@/components/memory/MemoryBrowser";
+import { requirePageScope } from "@/server/console";
 
 export const metadata: Metadata = { title: "Memory" };
 
-export default function MemoryPage() {
-  return (
-    <AreaPlaceholder
-      title="Memory"
-      description="Long-term memories and knowledge your agents recall, each with where it came from."
-      icon={<IconMemory />}
-      emptyTitle="No memories yet"
-      emptyDescription="The memory layer is not available in this version yet. Memories agents write will be searchable here, with a link to the run that wrote them."
-    />
-  );
+export default async function MemoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await requirePageScope("memory:read");
+  // Citations in a run's timeline link to /memory?id=<id>: that is the memory's own page.
+  const { id } = await searchParams;
+  if (typeof id === "string" && /^[\w-]{1,100}$/.test(id)) redirect(`/memory/${id}`);
+  return <MemoryBrowser />;
 }

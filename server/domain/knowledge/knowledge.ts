@@ -256,12 +256,19 @@ function usesSearchSyntax(query: string): boolean {
 
 async function queryPassages(
   db: DbOrTx,
-  { orgId, query, k, collections, withHeadline }: { orgId: string; query: string; k: number; collections?: string[]; withHeadline: boolean },
+  {
+    orgId,
+    query,
+    k,
+    collections,
+    withHeadline,
+    plainLanguage = false,
+  }: { orgId: string; query: string; k: number; collections?: string[]; withHeadline: boolean; plainLanguage?: boolean },
 ): Promise<PassageRow[]> {
   const q = query.trim().slice(0, 1_000);
   if (q === "" || k <= 0) return [];
   const limit = Math.min(Math.max(1, Math.floor(k)), MAX_SEARCH_RESULTS);
-  const strict = usesSearchSyntax(q);
+  const strict = !plainLanguage && usesSearchSyntax(q);
   const inCollections = collections && collections.length > 0 ? Prisma.sql`AND d.collection IN (${Prisma.join(collections)})` : Prisma.empty;
   const orAnyWord = strict ? Prisma.empty : Prisma.sql`OR c.search_vector @@ q.any_word`;
   const headline = withHeadline
@@ -292,13 +299,14 @@ async function queryPassages(
 
 /**
  * The kernel's search (the search_knowledge tool): the best-matching passages of the org's documents. The caller
- * has already established which org acts; nothing here reads a principal.
+ * has already established which org acts; nothing here reads a principal. Models ask in plain language ("email or
+ * phone"), so their queries are never read as search syntax.
  */
 export async function searchKnowledge(
   db: DbOrTx,
   { orgId, query, k, collections }: { orgId: string; query: string; k: number; collections?: string[] },
 ): Promise<Passage[]> {
-  const rows = await queryPassages(db, { orgId, query, k, collections, withHeadline: false });
+  const rows = await queryPassages(db, { orgId, query, k, collections, withHeadline: false, plainLanguage: true });
   return rows.map(toPassage);
 }
 

@@ -1,7 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createAgent } from "../domain/agents/agents";
+import { createModelConfig } from "../domain/models/model-configs";
 import { overrideDatabaseForTests } from "../db";
 import { seedDemoKnowledge } from "../domain/knowledge/demo-documents";
-import { inputBudget } from "../domain/memory/context";
+import { inputBudget, SUMMARISER_INSTRUCTIONS } from "../domain/memory/context";
 import { seedDefaultPolicies } from "../domain/policy/policies";
 import { createRun, getRunTrace } from "../domain/runs/runs";
 import { demoAgents } from "../domain/setup/demo-agents";
@@ -150,5 +154,87 @@ describeOnEachDatabase("the memory layer in runs", (getDb, kind) => {
     // Every model call went out within budget, and the ones after a summary say so.
     const calls = events.filter((e) => e.type === "MODEL_CALL");
     for (const call of calls) expect((call.payload as { contextTokens: number }).contextTokens).toBeLessThanOrEqual(budget);
+  });
+
+  it("with a real provider, the agent's own model writes the summary, billed to the run (OpenAI-compatible fixture)", async () => {
+    const db = getDb();
+    // The provider's HTTP endpoint is the only fake: a chat-completions server that looks five orders up one by one,
+    // then answers, and summarises when asked to with the summariser's instructions.
+    const requests: { messages: { role: string; content: string | null }[] }[] = [];
+    let turns = 0;
+    const server = createServer((req, res) => {
+      let raw = "";
+      req.on("data", (chunk: Buffer) => (raw += chunk.toString("utf8")));
+      req.on("end", () => {
+        const body = JSON.parse(raw) as { messages: { role: string; content: string | null }[] };
+        requests.push(body);
+        const summarising = body.messages[0]?.content === SUMMARISER_INSTRUCTIONS;
+        const order = 1001 + turns;
+        const message = summarising
+          ? { role: "assistant", content: "SUMMARY: orders 1001 to 1003 were looked up; all exist." }
+          : order <= 1005
+            ? { role: "assistant", content: null, tool_calls: [{ id: `call_${order}`, type: "function", function: { name: "lookup_order", arguments: JSON.stringify({ orderId: String(order) }) } }] }
+            : { role: "assistant", content: "All five orders checked." };
+        if (!summarising) turns += 1;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            id: `chatcmpl-${requests.length}`,
+            object: "chat.completion",
+            created: 1_700_000_000,
+            model: "gpt-4o-mini",
+            choices: [{ index: 0, finish_reason: "tool_calls" in message ? "tool_calls" : "stop", message }],
+            usage: { prompt_tokens: 400, completion_tokens: 20, total_tokens: 420 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const owner = org.principals.OWNER;
+      const contextWindow = 1_000;
+      const model = await createModelConfig(
+        db,
+        owner,
+        {
+          name: "fixture-gpt",
+          provider: "OPENAI",
+          model: "gpt-4o-mini",
+          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+          apiKey: "sk-fixture-0123456789",
+          inputPriceMicros: 1_000_000,
+          outputPriceMicros: 2_000_000,
+          contextWindow,
+        },
+        ENCRYPTION_KEY,
+      );
+      const lookup = await db.tool.findFirstOrThrow({ where: { orgId: org.orgId, name: "lookup_order" }, select: { id: true } });
+      const agent = await createAgent(db, owner, {
+        name: "Order checker",
+        slug: "order-checker",
+        instructions: "Check every order you are given.",
+        modelConfigId: model.id,
+        config: { limits: { maxSteps: 10, maxCostMicros: 0, timeoutMs: 60_000 }, memory: { recallEnabled: false, recallTopK: 0, remember: false, knowledge: false } },
+        toolIds: [lookup.id],
+      });
+      const { id } = await createRun(db, owner, { agent: agent.slug, input: "Check orders 1001 to 1005." });
+      const run = await waitForRun(db, id);
+      expect(run.error).toBeNull();
+      expect(run.output).toBe("All five orders checked.");
+
+      const events = await eventsOf(id);
+      const summary = events.find((e) => e.type === "CONTEXT_SUMMARY");
+      expect(summary).toMatchObject({ status: "OK", payload: { method: "model", tokenizer: "o200k_base", summary: "SUMMARY: orders 1001 to 1003 were looked up; all exist." } });
+      expect(summary!.costMicros).toBeGreaterThan(0);
+      const summariserCalls = requests.filter((r) => r.messages[0]?.content === SUMMARISER_INSTRUCTIONS);
+      expect(summariserCalls.length).toBeGreaterThan(0);
+      // The next call carried the summary (fenced as data) instead of the turns it replaced.
+      const after = requests[requests.indexOf(summariserCalls[0]!) + 1]!;
+      expect(after.messages[1]?.content).toContain("SUMMARY: orders 1001 to 1003 were looked up");
+      expect(after.messages.length).toBeLessThan(requests[requests.indexOf(summariserCalls[0]!) - 1]!.messages.length + 2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -268,7 +268,8 @@ async function queryPassages(
   const q = query.trim().slice(0, 1_000);
   if (q === "" || k <= 0) return [];
   const limit = Math.min(Math.max(1, Math.floor(k)), MAX_SEARCH_RESULTS);
-  const strict = !plainLanguage && usesSearchSyntax(q);
+  // In plain language "or" is a word ("email or phone"), not an operator that asks for exact matching.
+  const strict = usesSearchSyntax(plainLanguage ? q.replace(/\sor\s/gi, " ") : q);
   const inCollections = collections && collections.length > 0 ? Prisma.sql`AND d.collection IN (${Prisma.join(collections)})` : Prisma.empty;
   const orAnyWord = strict ? Prisma.empty : Prisma.sql`OR c.search_vector @@ q.any_word`;
   const headline = withHeadline
@@ -299,8 +300,8 @@ async function queryPassages(
 
 /**
  * The kernel's search (the search_knowledge tool): the best-matching passages of the org's documents. The caller
- * has already established which org acts; nothing here reads a principal. Models ask in plain language ("email or
- * phone"), so their queries are never read as search syntax.
+ * has already established which org acts; nothing here reads a principal. Models ask in plain language, so an "or"
+ * in their question ("email or phone") does not switch to exact web-search matching; quotes and -words still do.
  */
 export async function searchKnowledge(
   db: DbOrTx,

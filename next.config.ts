@@ -4,6 +4,8 @@ const nextConfig: NextConfig = {
   // Native/WASM database drivers must be loaded by Node at run time, not bundled.
   serverExternalPackages: [
     "@electric-sql/pglite",
+    // Loads its extension tarball beside its own module (import.meta.url): bundling would move the module.
+    "@electric-sql/pglite-pgvector",
     "pglite-prisma-adapter",
     "@prisma/adapter-pg",
     "pg",

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -42,7 +43,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   }
   // PGlite's own mkdir is not recursive.
   fs.mkdirSync(path.dirname(target.dataDir), { recursive: true });
-  const pglite = new PGlite(target.dataDir);
+  // pgvector is loaded with the client (PGlite cannot add an extension later); hybrid memory search enables it.
+  const pglite = new PGlite(target.dataDir, { extensions: { vector } });
   await pglite.waitReady;
   const db = createPrismaClient(new PrismaPGlite(pglite));
   return {

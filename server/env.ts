@@ -47,6 +47,11 @@ const EnvSchema = z.object({
   /** Run a worker inside each web process. Always on for the embedded database; "0" turns it off on PostgreSQL. */
   SWITCHBOARD_WEB_WORKER: z.preprocess(emptyToUndefined, z.enum(["0", "1"]).default("1")),
   SWITCHBOARD_LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(["debug", "info", "warn", "error"]).default("info")),
+  /** Embeddings for hybrid memory search; unset = full-text ranking only. */
+  SWITCHBOARD_EMBEDDINGS_PROVIDER: z.preprocess(emptyToUndefined, z.enum(["openai", "ollama"], "SWITCHBOARD_EMBEDDINGS_PROVIDER must be openai or ollama (leave it unset for full-text search only)").optional()),
+  SWITCHBOARD_EMBEDDINGS_URL: z.preprocess(emptyToUndefined, z.url("SWITCHBOARD_EMBEDDINGS_URL must be an http(s) URL").optional()),
+  SWITCHBOARD_EMBEDDINGS_MODEL: optionalString,
+  SWITCHBOARD_EMBEDDINGS_API_KEY: optionalString,
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -23,6 +23,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPg } from "@prisma/adapter-pg";
 import {
   DriverAdapterError,
@@ -55,7 +56,8 @@ export async function openMigrationConnection(target: MigrationTarget): Promise<
     case "pglite": {
       // PGlite's mkdir is not recursive: create the parent of the data folder first.
       fs.mkdirSync(path.dirname(target.dataDir), { recursive: true });
-      const client = new PGlite(target.dataDir);
+      // With pgvector, as the application opens it: the data folder may hold the hybrid search's vector table.
+      const client = new PGlite(target.dataDir, { extensions: { vector } });
       await client.waitReady;
       return pgliteConnection(client, `embedded database at ${displayPath(target.dataDir)}`, () => client.close());
     }

@@ -5,6 +5,7 @@ import { expireApprovals } from "../domain/approvals/approvals";
 import { loadGovernanceSettings } from "../domain/governance/settings";
 import { createDueScheduledRuns } from "../domain/triggers/schedules";
 import { deleteExpiredMemories } from "../domain/memory/memories";
+import { embedMissingMemories } from "../domain/memory/embeddings";
 import { logger } from "../logger";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
@@ -16,8 +17,8 @@ export const IDLE_POLL_MS = 500;
 export const MAX_CONCURRENT_RUNS_PER_ORG = 50;
 /** How often a worker looks for due schedule ticks: a scheduled run starts within about this long of its tick. */
 export const SCHEDULE_SWEEP_MS = 2_000;
-/** Expired memories are deleted hourly. */
-export const MEMORY_SWEEP_MS = 60 * 60_000;
+/** How often expired memories are deleted and memories written without an embedding get one. */
+export const MEMORY_SWEEP_MS = 10 * 60_000;
 
 export interface WorkerOptions {
   /** Runs this worker drives at once (each waits mostly on models and tools, so this can be high). */
@@ -160,12 +161,15 @@ export class Worker {
 
   /**
    * Deletes expired memories for good (recall already ignores them) and refreshes the planner statistics recall
-   * relies on — the embedded database has no autovacuum to do it. Idempotent, so every worker may run it.
+   * relies on — the embedded database has no autovacuum to do it — then embeds memories written while no embeddings
+   * provider answered (a no-op without one). Idempotent, so every worker may run it.
    */
   private async sweepMemories(): Promise<void> {
     try {
       const deleted = await deleteExpiredMemories(this.deps.db, new Date());
       if (deleted > 0) logger.info("deleted expired memories", { workerId: this.workerId, deleted });
+      const embedded = await embedMissingMemories(this.deps.db, 100);
+      if (embedded > 0) logger.info("embedded memories written without an embedding", { workerId: this.workerId, embedded });
     } catch (error) {
       logger.error("deleting expired memories failed; retrying on the next sweep", { workerId: this.workerId, error });
     }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe } from "vitest";
@@ -34,7 +35,8 @@ export interface TestDatabase {
  */
 export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
   if (kind === "pglite") {
-    const pglite = new PGlite();
+    // As the application opens it (server/db.ts): with pgvector, so hybrid memory search can be tested.
+    const pglite = new PGlite({ extensions: { vector } });
     for (const sql of migrationSql()) await pglite.exec(sql);
     const db = createPrismaClient(new PrismaPGlite(pglite));
     return { kind, db, close: async () => { await db.$disconnect(); await pglite.close(); } };

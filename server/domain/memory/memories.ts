@@ -5,7 +5,8 @@ import { appendAudit, type AuditActorType } from "../audit/audit-log";
 import { InvalidInput, NotFound } from "../errors";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
 import { parseInput } from "../models/validation";
-import { anyWordsQuery, fullTextRetriever, type Retriever } from "./retrieval";
+import { embedMemory, embedQuery, retrievalMode } from "./embeddings";
+import { anyWordsQuery, fullTextRetriever, hybridRetriever, nearestMemoryIds, reciprocalRankFusion, type Retriever } from "./retrieval";
 
 /**
  * Long-term memory: short statements agents (through the remember tool) and people (console, API) keep for later
@@ -263,7 +264,7 @@ export async function writeMemoryFromRun(db: DbOrTx, raw: WriteMemoryFromRunInpu
     agentId: scope === "AGENT" ? input.agentId : null,
     userId: scope === "USER" ? input.onBehalfOfUserId : null,
   };
-  return inTransaction(db, async (tx) => {
+  const written = await inTransaction(db, async (tx) => {
     // Two workers replaying the same event must not both write: the lock makes the second see the first's row.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"memory-event:" + input.eventId}))`;
     const existing = await tx.memory.findFirst({ where: { orgId: input.orgId, sourceEventId: input.eventId }, select: { id: true } });
@@ -300,6 +301,9 @@ export async function writeMemoryFromRun(db: DbOrTx, raw: WriteMemoryFromRunInpu
     });
     return { id: memory.id, supersededId };
   });
+  // After the commit, and on a replay too: a crash between the two would otherwise leave the memory unembedded.
+  await embedMemory(db, { id: written.id, orgId: input.orgId, content: input.content });
+  return written;
 }
 
 export const RecallForRunInput = z.object({
@@ -321,10 +325,16 @@ export interface RecalledMemory {
   createdAt: Date;
 }
 
+/** Hybrid ranking when embeddings are configured and the database has pgvector; full text otherwise. */
+export async function defaultRetriever(db: DbOrTx): Promise<Retriever> {
+  return (await retrievalMode(db)).mode === "hybrid" ? hybridRetriever(embedQuery) : fullTextRetriever;
+}
+
 /** What a run may know: the org's memories, its agent's, and those of the person it acts for, best match first. */
-export async function recallForRun(db: DbOrTx, raw: RecallForRunInput, retriever: Retriever = fullTextRetriever): Promise<RecalledMemory[]> {
+export async function recallForRun(db: DbOrTx, raw: RecallForRunInput, retriever?: Retriever): Promise<RecalledMemory[]> {
   const input = parseInput(RecallForRunInput, raw);
-  const hits = await retriever.search(db, { orgId: input.orgId, agentId: input.agentId, userId: input.onBehalfOfUserId, text: input.query, k: input.k, now: new Date() });
+  const chosen = retriever ?? (await defaultRetriever(db));
+  const hits = await chosen.search(db, { orgId: input.orgId, agentId: input.agentId, userId: input.onBehalfOfUserId, text: input.query, k: input.k, now: new Date() });
   return hits.map((hit) => ({
     id: hit.id,
     content: hit.content,
@@ -369,7 +379,28 @@ export async function searchMemories(db: DbOrTx, principal: Principal, raw: Sear
   const where = Prisma.join(filters, " AND ");
 
   let page: { id: string; score: number | null; highlight: string | null }[];
-  if (input.q) {
+  const embedded = input.q && (await retrievalMode(db)).mode === "hybrid" ? await embedQuery(input.q) : null;
+  if (input.q && embedded) {
+    // Both lists as deep as the page's end, fused, then cut: the same visibility filter bounds both.
+    const depth = offset + input.limit + 1;
+    const [textIds, nearIds] = await Promise.all([
+      db.$queryRaw<{ id: string }[]>`
+        SELECT m.id FROM memories m, websearch_to_tsquery('english', ${input.q}) AS q(query)
+         WHERE m.search_vector @@ q.query AND ${where}
+         ORDER BY ts_rank_cd(m.search_vector, q.query) DESC, m.created_at DESC, m.id DESC
+         LIMIT ${depth}`,
+      nearestMemoryIds(db, where, viewer.orgId, embedded, depth),
+    ]);
+    const fused = reciprocalRankFusion([textIds.map((row) => row.id), nearIds]).slice(offset, depth);
+    const highlights = await db.$queryRaw<{ id: string; highlight: string }[]>`
+      SELECT m.id,
+             ts_headline('english', ${escapedContentSql(Prisma.sql`m.content`)}, websearch_to_tsquery('english', ${input.q}),
+                         CASE WHEN length(m.content) <= ${SHORT_MEMORY_CHARS} THEN ${HEADLINE_WHOLE} ELSE ${HEADLINE_FRAGMENTS} END) AS highlight
+        FROM memories m
+       WHERE m.org_id = ${viewer.orgId} AND m.id = ANY(${fused.map((entry) => entry.id)}::text[])`;
+    const highlightOf = new Map(highlights.map((row) => [row.id, row.highlight]));
+    page = fused.map((entry) => ({ id: entry.id, score: entry.score, highlight: highlightOf.get(entry.id) ?? null }));
+  } else if (input.q) {
     // Headlines are costly: only the page's rows get one (the inner query ranks and cuts first).
     page = await db.$queryRaw<{ id: string; score: number; highlight: string }[]>`
       SELECT p.id, p.score,
@@ -472,7 +503,7 @@ export async function createMemory(db: DbOrTx, principal: Principal, raw: Create
     }
     userId = member.userId;
   }
-  return inTransaction(db, async (tx) => {
+  const created = await inTransaction(db, async (tx) => {
     const memory = await tx.memory.create({
       data: {
         orgId: viewer.orgId,
@@ -497,6 +528,8 @@ export async function createMemory(db: DbOrTx, principal: Principal, raw: Create
     });
     return memory;
   });
+  await embedMemory(db, { id: created.id, orgId: viewer.orgId, content: input.content });
+  return created;
 }
 
 export const UpdateMemoryInput = z
@@ -515,7 +548,7 @@ export async function updateMemory(db: DbOrTx, principal: Principal, raw: Update
   requireScope(principal, "memory:write");
   const input = parseInput(UpdateMemoryInput, raw);
   const viewer = await viewerOf(db, principal);
-  await inTransaction(db, async (tx) => {
+  const contentChanged = await inTransaction(db, async (tx) => {
     const current = await findVisible(tx, viewer, input.id, new Date());
     const data: Prisma.MemoryUpdateInput = {};
     const changed: string[] = [];
@@ -532,7 +565,7 @@ export async function updateMemory(db: DbOrTx, principal: Principal, raw: Update
       data.expiresAt = input.expiresAt;
       changed.push("expiresAt");
     }
-    if (changed.length === 0) return;
+    if (changed.length === 0) return false;
     await tx.memory.update({ where: { id: current.id }, data });
     await appendAudit(tx, {
       orgId: viewer.orgId,
@@ -542,8 +575,10 @@ export async function updateMemory(db: DbOrTx, principal: Principal, raw: Update
       targetId: current.id,
       data: { changed, scope: current.scope, ...(input.pinned !== undefined ? { pinned: input.pinned } : {}), ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt?.toISOString() ?? null } : {}) },
     });
+    return changed.includes("content");
   });
   const row = await findVisible(db, viewer, input.id, new Date(0));
+  if (contentChanged) await embedMemory(db, { id: row.id, orgId: viewer.orgId, content: row.content });
   return toListItem(row, await peopleById(db, [row.createdById]));
 }
 

@@ -25,7 +25,7 @@ export interface Hit {
   kind: "FACT" | "PREFERENCE" | "EPISODE";
   scope: "ORG" | "AGENT" | "USER";
   pinned: boolean;
-  /** ts_rank_cd of the match; 0 when the query was empty. */
+  /** ts_rank_cd of the match (the hybrid retriever: the fused reciprocal-rank score); 0 when the query was empty. */
   score: number;
   sourceRunId: string | null;
   sourceEventId: string | null;
@@ -209,3 +209,86 @@ export const fullTextRetriever: Retriever = {
     return rows.map(toHit);
   },
 };
+
+// ─── Hybrid: full text + pgvector, fused by rank ─────────────────────────────────────────────────────────────────
+
+/** The usual constant of reciprocal rank fusion: ranks far down either list still count, a little. */
+export const RRF_K = 60;
+
+/**
+ * Reciprocal rank fusion: each id scores Σ 1/(k + rank) over the lists it is in (rank from 1). Ranks, not scores,
+ * are fused because ts_rank_cd and cosine distance are on unrelated scales. Ties keep the order of first appearance,
+ * earlier lists first, so fusion is deterministic.
+ */
+export function reciprocalRankFusion(lists: readonly (readonly string[])[], k: number = RRF_K): { id: string; score: number }[] {
+  const scores = new Map<string, { score: number; first: number }>();
+  let seen = 0;
+  for (const list of lists) {
+    list.forEach((id, index) => {
+      const entry = scores.get(id) ?? { score: 0, first: seen++ };
+      entry.score += 1 / (k + index + 1);
+      scores.set(id, entry);
+    });
+  }
+  return [...scores.entries()].sort((a, b) => b[1].score - a[1].score || a[1].first - b[1].first).map(([id, entry]) => ({ id, score: entry.score }));
+}
+
+/**
+ * Beyond this cosine distance a memory is not a neighbour worth recalling: without it every query would recall k
+ * memories, however unrelated, and fill a run's context with noise.
+ */
+export const MAX_VECTOR_DISTANCE = 0.8;
+
+/**
+ * Nearest memories to a query vector among those `filter` admits (the caller's visibility rules, on alias m),
+ * nearest first. Only vectors of the current model are compared (other models' have other dimensions and meanings).
+ */
+export async function nearestMemoryIds(db: DbOrTx, filter: Prisma.Sql, orgId: string, query: { model: string; vector: string }, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT m.id
+      FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id
+     WHERE e.org_id = ${orgId} AND e.model = ${query.model}
+       AND vector_dims(e.embedding) = vector_dims(${query.vector}::vector)
+       AND (e.embedding <=> ${query.vector}::vector) <= ${MAX_VECTOR_DISTANCE}
+       AND ${filter}
+     ORDER BY e.embedding <=> ${query.vector}::vector, m.id
+     LIMIT ${limit}`;
+  return rows.map((row) => row.id);
+}
+
+/** Embeds a search query; null when it cannot be (the hybrid retriever then ranks by full text alone). */
+export type QueryEmbedder = (text: string) => Promise<{ model: string; vector: string } | null>;
+
+/**
+ * Full-text candidates and vector neighbours under the same eligibility, fused by reciprocal rank. Pinned memories
+ * full text matched come first, as with full text alone; `score` is the fused score.
+ */
+export function hybridRetriever(embed: QueryEmbedder): Retriever {
+  return {
+    async search(db, query) {
+      if (query.text.trim() === "") return fullTextRetriever.search(db, query);
+      const k = Math.max(1, Math.min(50, Math.floor(query.k)));
+      // Deeper lists than k, so a memory ranked fairly by both can overtake one ranked first by only one.
+      const pool = Math.min(50, Math.max(20, k * 4));
+      const [textHits, embedded] = await Promise.all([fullTextRetriever.search(db, { ...query, k: pool }), embed(query.text)]);
+      if (!embedded) return textHits.slice(0, k);
+      const nearIds = await nearestMemoryIds(db, eligible(query), query.orgId, embedded, pool);
+      const fused = reciprocalRankFusion([textHits.map((hit) => hit.id), nearIds]);
+      const byId = new Map(textHits.map((hit) => [hit.id, hit]));
+      const missing = fused.map((entry) => entry.id).filter((id) => !byId.has(id));
+      if (missing.length > 0) {
+        const rows = await db.$queryRaw<HitRow[]>`
+          SELECT ${HIT_COLUMNS}, 0::real AS score FROM memories m WHERE m.id = ANY(${missing}::text[]) AND ${eligible(query)}`;
+        for (const row of rows) byId.set(row.id, toHit(row));
+      }
+      const matchedByText = new Set(textHits.map((hit) => hit.id));
+      return fused
+        .flatMap((entry) => {
+          const hit = byId.get(entry.id);
+          return hit ? [{ ...hit, score: entry.score }] : [];
+        })
+        .sort((a, b) => Number(b.pinned && matchedByText.has(b.id)) - Number(a.pinned && matchedByText.has(a.id)))
+        .slice(0, k);
+    },
+  };
+}

@@ -32,6 +32,8 @@ export function MemoryBrowser() {
   const canWrite = hasScope(me.data, "memory:write");
   const canDelete = hasScope(me.data, "memory:delete");
   const facets = useQuery({ ...trpc.memory.facets.queryOptions(), staleTime: 60_000 });
+  // An embeddings provider is configured but this PostgreSQL has no pgvector: say why search is full text only.
+  const retrieval = useQuery({ ...trpc.memory.retrievalStatus.queryOptions(), staleTime: 300_000 });
 
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [adding, setAdding] = useState(false);
@@ -219,6 +221,9 @@ export function MemoryBrowser() {
         description="What your agents remember between runs. Every memory links to the run step or the person that wrote it."
         actions={canWrite ? <Button variant="primary" icon={<IconPlus />} onClick={() => setAdding(true)}>Add memory</Button> : null}
       />
+      {retrieval.data?.notice ? (
+        <p role="status" className="rounded-md border border-warning-200 bg-warning-50 px-3 py-2 text-sm text-warning-800">{retrieval.data.notice}</p>
+      ) : null}
       <div className="space-y-3">
         <MemorySearchBox value={text} onChange={setText} searching={searching} />
         <MemoryFilterBar filters={filters} facets={facets.data} meId={meId} onChange={setFilters} />

@@ -39,10 +39,10 @@ const LOCKFILE_CONTENT =
   "# It should be added in your version-control system (e.g., Git)\n" +
   'provider = "postgresql"\n';
 /**
- * memory_embeddings is created at run time (server/domain/memory/embeddings.ts), not by a migration: pgvector is
- * optional on PostgreSQL. External, so a database that has it does not count as drifted.
+ * memory_embeddings and knowledge_chunk_embeddings are created at run time (server/domain/memory/embeddings.ts), not
+ * by a migration: pgvector is optional on PostgreSQL. External, so a database that has them does not count as drifted.
  */
-const FILTERS: SchemaFilter = { externalTables: ["public.memory_embeddings"], externalEnums: [] };
+const FILTERS: SchemaFilter = { externalTables: ["public.memory_embeddings", "public.knowledge_chunk_embeddings"], externalEnums: [] };
 
 export interface SchemaEngineOptions {
   /** prisma/schema.prisma unless given. */

@@ -6,6 +6,7 @@ import { loadGovernanceSettings } from "../domain/governance/settings";
 import { createDueScheduledRuns } from "../domain/triggers/schedules";
 import { deleteExpiredMemories } from "../domain/memory/memories";
 import { embedMissingMemories } from "../domain/memory/embeddings";
+import { embedMissingChunks } from "../domain/knowledge/vectors";
 import { logger } from "../logger";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
@@ -17,7 +18,7 @@ export const IDLE_POLL_MS = 500;
 export const MAX_CONCURRENT_RUNS_PER_ORG = 50;
 /** How often a worker looks for due schedule ticks: a scheduled run starts within about this long of its tick. */
 export const SCHEDULE_SWEEP_MS = 2_000;
-/** How often expired memories are deleted and memories written without an embedding get one. */
+/** How often expired memories are deleted and memories and passages written without an embedding get one. */
 export const MEMORY_SWEEP_MS = 10 * 60_000;
 
 export interface WorkerOptions {
@@ -170,6 +171,8 @@ export class Worker {
       if (deleted > 0) logger.info("deleted expired memories", { workerId: this.workerId, deleted });
       const embedded = await embedMissingMemories(this.deps.db, 100);
       if (embedded > 0) logger.info("embedded memories written without an embedding", { workerId: this.workerId, embedded });
+      const passages = await embedMissingChunks(this.deps.db, 200);
+      if (passages > 0) logger.info("embedded knowledge passages uploaded without an embedding", { workerId: this.workerId, passages });
     } catch (error) {
       logger.error("deleting expired memories failed; retrying on the next sweep", { workerId: this.workerId, error });
     }

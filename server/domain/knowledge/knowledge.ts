@@ -7,6 +7,9 @@ import { actorOf, requireScope, type Principal } from "../identity/principal";
 import { parseInput } from "../tools/input";
 import { chunkText } from "./chunking";
 import { detectFormat, extractText, MIME_TYPE_OF } from "./extract";
+import { embeddingsProvider } from "../memory/embeddings";
+import { reciprocalRankFusion, RRF_K } from "../memory/retrieval";
+import { embedDocumentChunks, nearestChunkIds } from "./vectors";
 
 /**
  * Knowledge: collections of documents (Markdown, text, PDF) that agents and people search with citations. An
@@ -99,7 +102,9 @@ async function ingest(db: DbOrTx, { orgId, createdById, actor, input }: Ingest):
 export async function uploadDocument(db: DbOrTx, principal: Principal, raw: UploadDocumentInput): Promise<{ id: string; title: string; chunks: number }> {
   requireScope(principal, "memory:write");
   const input = parseInput(UploadDocumentInput, raw);
-  return ingest(db, { orgId: principal.orgId, createdById: principal.userId, actor: actorOf(principal), input });
+  const uploaded = await ingest(db, { orgId: principal.orgId, createdById: principal.userId, actor: actorOf(principal), input });
+  await embedDocumentChunks(db, uploaded.id);
+  return uploaded;
 }
 
 /**
@@ -114,7 +119,8 @@ export async function ensureKnowledgeDocument(
   const existing = await db.knowledgeDocument.findFirst({ where: { orgId, collection: doc.collection, title: doc.title }, select: { id: true } });
   if (existing) return false;
   const input = parseInput(UploadDocumentInput, { ...doc, bytes: new TextEncoder().encode(doc.text) });
-  await ingest(db, { orgId, createdById: null, actor: { actorType: "SYSTEM", actorId: null }, input });
+  const seeded = await ingest(db, { orgId, createdById: null, actor: { actorType: "SYSTEM", actorId: null }, input });
+  await embedDocumentChunks(db, seeded.id);
   return true;
 }
 
@@ -280,7 +286,11 @@ async function queryPassages(
   // joined by OR, so a question in plain language ("refund within how many days") still finds the passage that
   // has most of its words. Passages with every word rank above those with some (score 0.5 + …), then by
   // ts_rank_cd (normalisation 32 maps it into [0, 1)); ties go to the newer document, then document order.
-  return db.$queryRaw<PassageRow[]>`
+  // With embeddings, a deeper full-text list is fused with the passages nearest in meaning (not for search syntax,
+  // which means exactly what it says).
+  const hybrid = !strict && embeddingsProvider() !== null;
+  const pool = hybrid ? Math.min(50, Math.max(20, limit * 4)) : limit;
+  const textRows = await db.$queryRaw<PassageRow[]>`
     WITH q AS (
       SELECT websearch_to_tsquery('english', ${q}) AS all_words,
              (SELECT string_agg(quote_literal(lexeme), ' | ')
@@ -295,7 +305,27 @@ async function queryPassages(
     JOIN knowledge_documents d ON d.id = c.document_id AND d.org_id = ${orgId}
     WHERE c.org_id = ${orgId} AND (c.search_vector @@ q.all_words ${orAnyWord}) ${inCollections}
     ORDER BY score DESC, d.created_at DESC, c.position ASC
-    LIMIT ${limit}`;
+    LIMIT ${pool}`;
+  if (!hybrid) return textRows;
+  const nearIds = await nearestChunkIds(db, { orgId, query: q, collections, limit: pool });
+  if (nearIds.length === 0) return textRows.slice(0, limit);
+  const fused = reciprocalRankFusion([textRows.map((row) => row.chunk_id), nearIds]).slice(0, limit);
+  const byId = new Map(textRows.map((row) => [row.chunk_id, row]));
+  const missing = fused.map((entry) => entry.id).filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    const found = await db.$queryRaw<PassageRow[]>`
+      SELECT c.id AS chunk_id, c.document_id, d.title AS document_title, d.collection, c.position,
+             c.start_offset, c.end_offset, c.content, 0::float8 AS score
+      FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id AND d.org_id = ${orgId}
+      WHERE c.org_id = ${orgId} AND c.id = ANY(${missing}::text[])`;
+    for (const row of found) byId.set(row.chunk_id, row);
+  }
+  // Fused scores, scaled so that first place in both lists is 1.
+  const best = 2 / (RRF_K + 1);
+  return fused.flatMap((entry) => {
+    const row = byId.get(entry.id);
+    return row ? [{ ...row, score: entry.score / best }] : [];
+  });
 }
 
 /**

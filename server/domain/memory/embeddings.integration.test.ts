@@ -6,6 +6,7 @@ import type { Db } from "../../db";
 import { describeOnEachDatabase } from "../../testing/databases";
 import { createTestAgentAndRun, createTestOrg, type TestOrg } from "../../testing/fixtures";
 import type { Principal } from "../identity/principal";
+import { deleteDocument, searchKnowledge, searchKnowledgeFor, uploadDocument } from "../knowledge/knowledge";
 import { configureEmbeddings, embedMissingMemories, PGVECTOR_MISSING_NOTICE, retrievalMode } from "./embeddings";
 import { createMemory, deleteMemories, recallForRun, searchMemories, updateMemory, writeMemoryFromRun } from "./memories";
 import { fullTextRetriever } from "./retrieval";
@@ -230,5 +231,32 @@ describeOnEachDatabase("memory embeddings", (getDb, kind) => {
     // No synonyms without vectors.
     expect((await recallForRun(db, { ...run(), query: "phone number", k: 50 })).map((hit) => hit.id)).not.toContain(memory.id);
     expect((await searchMemories(db, me, { q: `telephone ${tag}` })).items.map((item) => item.id)).toEqual([memory.id]);
+  });
+
+  it("finds a knowledge passage by meaning that full text misses, cites it, and forgets its vector with the document", async (context) => {
+    const db = getDb();
+    const tag = uniqueWord("kno");
+    const text = `# Contact\n\nThe support telephone answers from nine to five about ${tag}.`;
+    const uploaded = await uploadDocument(db, admin, { collection: "contact", fileName: "contact.md", mimeType: "text/markdown", bytes: new TextEncoder().encode(text) });
+    // Full text knows no synonyms: "phone" is not "telephone". With pgvector the passage is found by meaning.
+    const found = await searchKnowledge(db, { orgId: org.orgId, query: "phone", k: 3 });
+    if (!hasVector) {
+      expect(found).toEqual([]);
+      context.skip();
+    }
+    expect(found[0]).toMatchObject({ documentId: uploaded.id, documentTitle: "Contact" });
+    expect(found[0]!.content).toContain("telephone");
+    const console = await searchKnowledgeFor(db, admin, { q: "phone", k: 3 });
+    expect(console.items[0]).toMatchObject({ documentId: uploaded.id, href: `/knowledge/${uploaded.id}#chunk-${found[0]!.position}` });
+    expect(console.items[0]!.highlight).not.toMatch(/<(?!\/?mark>)/);
+    // Another org never finds it, by words or by meaning.
+    expect(await searchKnowledge(db, { orgId: other.orgId, query: "phone", k: 3 })).toEqual([]);
+
+    const vectors = () => db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM knowledge_chunk_embeddings e JOIN knowledge_chunks c ON c.id = e.chunk_id WHERE c.document_id = ${uploaded.id}`;
+    expect((await vectors())[0]!.n).toBeGreaterThan(0);
+    await deleteDocument(db, admin, uploaded.id);
+    const left = await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM knowledge_chunk_embeddings WHERE org_id = ${org.orgId} AND chunk_id NOT IN (SELECT id FROM knowledge_chunks)`;
+    expect(left[0]!.n).toBe(0);
+    expect(await searchKnowledge(db, { orgId: org.orgId, query: "phone", k: 3 })).toEqual([]);
   });
 });

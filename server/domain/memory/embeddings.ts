@@ -78,7 +78,7 @@ export function configureEmbeddings(config: EmbeddingsConfig | null): void {
 }
 
 /** A provider's failure in one line: the stack says nothing about why the provider failed. */
-const messageOf = (error: unknown) => (error instanceof Error ? error.message.split("\n")[0] : String(error));
+export const messageOf = (error: unknown) => (error instanceof Error ? error.message.split("\n")[0] : String(error));
 
 // ─── The vector store ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -110,6 +110,13 @@ export async function ensureVectorStore(db: DbOrTx): Promise<StoreState> {
       model text NOT NULL,
       embedding vector NOT NULL)`);
     await db.$executeRawUnsafe("CREATE INDEX IF NOT EXISTS memory_embeddings_org_model_idx ON memory_embeddings (org_id, model)");
+    // Knowledge passages, the same way (server/domain/knowledge/vectors.ts).
+    await db.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS knowledge_chunk_embeddings (
+      chunk_id text PRIMARY KEY REFERENCES knowledge_chunks(id) ON DELETE CASCADE,
+      org_id text NOT NULL,
+      model text NOT NULL,
+      embedding vector NOT NULL)`);
+    await db.$executeRawUnsafe("CREATE INDEX IF NOT EXISTS knowledge_chunk_embeddings_org_model_idx ON knowledge_chunk_embeddings (org_id, model)");
     return { ready: true };
   } catch (error) {
     return {
@@ -122,7 +129,7 @@ export async function ensureVectorStore(db: DbOrTx): Promise<StoreState> {
 async function storeState(db: DbOrTx): Promise<StoreState> {
   if (!isRootClient(db)) {
     // Inside a transaction only look: creating could abort it. The root client created the store if it could.
-    const [row] = await db.$queryRaw<{ present: boolean }[]>`SELECT to_regclass('memory_embeddings') IS NOT NULL AS present`;
+    const [row] = await db.$queryRaw<{ present: boolean }[]>`SELECT to_regclass('knowledge_chunk_embeddings') IS NOT NULL AS present`;
     return row?.present ? { ready: true } : { ready: false, notice: PGVECTOR_MISSING_NOTICE };
   }
   let pending = storeStates.get(db);

@@ -25,7 +25,22 @@ export function MemoryBrowser() {
   const queryClient = useQueryClient();
   const { toast } = useToast();
   const searchParams = useSearchParams();
-  const filters = useMemo(() => filtersFromParams(searchParams), [searchParams]);
+  const urlFilters = useMemo(() => filtersFromParams(searchParams), [searchParams]);
+  // The filters live in the URL, but Next passes a replaceState on to useSearchParams only a moment later: the
+  // controls follow local state at once (a checkbox must not flip back while the URL catches up), and the URL wins
+  // when it changes for any other reason (a link, back and forward).
+  const [filters, setLocalFilters] = useState(urlFilters);
+  const ownSearches = useRef<string[]>([]);
+  useEffect(() => {
+    const search = filtersToSearch(urlFilters);
+    const own = ownSearches.current.indexOf(search);
+    if (own >= 0) {
+      ownSearches.current = ownSearches.current.slice(own + 1);
+      return;
+    }
+    ownSearches.current = [];
+    setLocalFilters(urlFilters);
+  }, [urlFilters]);
 
   const me = useQuery(trpc.me.get.queryOptions());
   const meId = me.data?.user?.id ?? null;
@@ -42,8 +57,12 @@ export function MemoryBrowser() {
 
   const setFilters = (next: MemoryFilters) => {
     setSelected(new Set());
+    setLocalFilters(next);
+    const search = filtersToSearch(next);
+    if (search === window.location.search) return;
+    ownSearches.current.push(search);
     // Shallow: Next keeps useSearchParams in step with the history API, without asking the server for the page again.
-    window.history.replaceState(null, "", `/memory${filtersToSearch(next)}`);
+    window.history.replaceState(null, "", `/memory${search}`);
   };
 
   // The search box is typed into freely; the URL (and so the query) follows once typing pauses.

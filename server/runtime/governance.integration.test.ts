@@ -48,7 +48,7 @@ describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
     org = await createTestOrg(db, "governance");
     demo = await createDemoToolsFor(db, org);
     await seedDefaultPolicies(db, org.orgId);
-    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500 });
+    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500, orgIds: [org.orgId] });
     worker.start();
   }, 120_000);
 

@@ -24,7 +24,7 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     // The demo organisation's rules: small refunds go through, big ones wait for a person.
     await seedDefaultPolicies(db, org.orgId);
     const deps = createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) });
-    worker = new Worker(deps, { pollMs: 50, heartbeatMs: 500 });
+    worker = new Worker(deps, { pollMs: 50, heartbeatMs: 500, orgIds: [org.orgId] });
     worker.start();
   }, 120_000);
 

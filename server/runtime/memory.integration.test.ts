@@ -35,7 +35,7 @@ describeOnEachDatabase("the memory layer in runs", (getDb, kind) => {
     org = await createTestOrg(db, "memory");
     await createDemoToolsFor(db, org);
     await seedDefaultPolicies(db, org.orgId);
-    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500 });
+    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500, orgIds: [org.orgId] });
     worker.start();
   }, 120_000);
 

@@ -49,7 +49,7 @@ describeOnEachDatabase("supervisor work: inbox and delegation", (getDb, kind) =>
     org = await createTestOrg(db, "supervisor");
     demo = await createDemoToolsFor(db, org);
     await seedDefaultPolicies(db, org.orgId);
-    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500 });
+    worker = new Worker(createKernelDeps(db, { pool, encryptionKey: ENCRYPTION_KEY }), { pollMs: 50, heartbeatMs: 500, orgIds: [org.orgId] });
     worker.start();
   }, 120_000);
 

@@ -28,6 +28,11 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   pollMs?: number;
   workerId?: string;
+  /**
+   * Claim only these organisations' runs (default: every organisation's) — workers dedicated to some tenants, and
+   * test suites sharing one database whose workers must not pick up each other's runs.
+   */
+  orgIds?: readonly string[];
 }
 
 interface ActiveRun {
@@ -46,6 +51,7 @@ interface ActiveRun {
 export class Worker {
   readonly workerId: string;
   private readonly concurrency: number;
+  private readonly orgIds: string[] | null;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
@@ -65,6 +71,7 @@ export class Worker {
   ) {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
     this.concurrency = options.concurrency ?? 100;
+    this.orgIds = options.orgIds ? [...options.orgIds] : null;
     this.leaseMs = options.leaseMs ?? LEASE_MS;
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
     this.pollMs = options.pollMs ?? IDLE_POLL_MS;
@@ -189,6 +196,7 @@ export class Worker {
        WHERE id IN (
          SELECT r.id FROM runs r
           WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+            AND (${this.orgIds}::text[] IS NULL OR r.org_id = ANY(${this.orgIds}::text[]))
             AND (SELECT count(*) FROM runs busy
                   WHERE busy.org_id = r.org_id AND busy.status = 'RUNNING' AND busy.lease_until >= now()) < ${MAX_CONCURRENT_RUNS_PER_ORG}
           ORDER BY r.created_at

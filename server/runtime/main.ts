@@ -14,6 +14,8 @@ const { values } = parseArgs({
     // For tests that kill workers on purpose: a short lease makes their runs claimable again quickly.
     "lease-ms": { type: "string" },
     "heartbeat-ms": { type: "string" },
+    // Comma-separated organisation ids: a worker dedicated to some tenants (default: every organisation).
+    orgs: { type: "string" },
   },
 });
 
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     concurrency: positiveInteger("--concurrency", values.concurrency),
     leaseMs: positiveInteger("--lease-ms", values["lease-ms"]),
     heartbeatMs: positiveInteger("--heartbeat-ms", values["heartbeat-ms"]),
+    ...(values.orgs ? { orgIds: values.orgs.split(",").map((id) => id.trim()).filter(Boolean) } : {}),
   };
   if (options.leaseMs !== undefined && (options.heartbeatMs ?? 5_000) >= options.leaseMs) {
     throw new Error("--heartbeat-ms must be shorter than --lease-ms, or a busy worker would lose its runs.");

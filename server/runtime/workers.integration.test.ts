@@ -17,10 +17,10 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
  * A real `npm run worker` process on the PostgreSQL test database, with a short lease so a killed one is replaced
  * fast. Resolves once it has printed that it is ready, so a test never races a worker that is still starting.
  */
-async function startWorker(dataDir: string, options: { concurrency?: number } = {}): Promise<ChildProcess> {
+async function startWorker(dataDir: string, options: { concurrency?: number; orgId?: string } = {}): Promise<ChildProcess> {
   // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, so SIGKILL on the
   // CLI would leave the real worker running as an orphan.
-  const args = ["--import", "tsx", "server/runtime/main.ts", "--lease-ms", "2000", "--heartbeat-ms", "500", "--concurrency", String(options.concurrency ?? 100)];
+  const args = ["--import", "tsx", "server/runtime/main.ts", "--lease-ms", "2000", "--heartbeat-ms", "500", "--concurrency", String(options.concurrency ?? 100), ...(options.orgId ? ["--orgs", options.orgId] : [])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: env.DATABASE_URL_TEST, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: "warn" },
@@ -85,7 +85,7 @@ describe("standalone workers on PostgreSQL", () => {
     });
     // This test is about crashes, not approvals: a rule explicitly allows the agent's side effects.
     await db.policy.create({ data: { orgId: org.orgId, name: `allow ${agent.slug}`, effect: "ALLOW", reason: "Crash test agent", agentId: agent.agentId } });
-    const first = await startWorker(workerDataDir);
+    const first = await startWorker(workerDataDir, { orgId: org.orgId });
     workers.push(first);
     const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "refund 1003" });
     // Kill it once the refund is recorded and the third model turn (1.5 s) is in flight.
@@ -100,7 +100,7 @@ describe("standalone workers on PostgreSQL", () => {
     await new Promise((resolve) => first.once("exit", resolve));
     expect((await db.run.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
 
-    workers.push(await startWorker(workerDataDir));
+    workers.push(await startWorker(workerDataDir, { orgId: org.orgId }));
     const run = await waitForRun(db, id, { timeoutMs: 60_000 });
     expect(run.error).toBeNull();
     expect(run.status).toBe("SUCCEEDED");
@@ -129,7 +129,7 @@ describe("standalone workers on PostgreSQL", () => {
     // Two fresh workers that can each hold at most 25 runs at a time: neither can take all 100 in one go, and the
     // runs last long enough (several rounds of 25) for both workers' polls to find queued runs.
     await Promise.all(workers.map(stopWorker));
-    workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 25 }), startWorker(workerDataDir, { concurrency: 25 })])));
+    workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 25, orgId: org.orgId }), startWorker(workerDataDir, { concurrency: 25, orgId: org.orgId })])));
     const agent = await createScriptedAgent(db, org, {
       tools: ["lookup_order"],
       script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 200 }, { final: "ok {{result.id}}" }],

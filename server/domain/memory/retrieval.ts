@@ -149,7 +149,7 @@ const tsqueryLiteral = (lexemes: string[], operator: "|" | "&") =>
 export interface QueryPlan {
   /** Which memories are candidates (GIN index). */
   match: string;
-  /** How candidates are ranked: any of the query's lexemes. */
+  /** How candidates are ranked — by whichever of the query's lexemes they contain. */
   rank: string;
   /** A pinned memory comes first when it has every lexeme of the query. */
   all: string;

@@ -4,7 +4,7 @@ import { describeOnEachDatabase } from "../../testing/databases";
 import { createTestOrg, type TestOrg } from "../../testing/fixtures";
 import { createCaller } from "../root";
 
-/** What the memory page shows about ranking: any reader of memories may ask; checking calls no provider. */
+/** What the memory page shows about ranking — every reader of memories may ask; checking calls no provider. */
 describeOnEachDatabase("memory.retrievalStatus", (getDb, kind) => {
   let org: TestOrg;
 

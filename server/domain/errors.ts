@@ -85,3 +85,34 @@ export class BudgetExceeded extends DomainError {
     super("BUDGET_EXCEEDED", message);
   }
 }
+
+/**
+ * PostgreSQL refuses some values only when they reach it: a NUL character in text, a date beyond its range, a
+ * number that overflows a column. Those are the caller's input (SQLSTATE class 22, "data exception", and 54000,
+ * a value too large to index), not our failure: both transports turn them into a 400 with this message instead of a
+ * 500. Returns null for any other error.
+ */
+export function invalidInputFromDatabase(error: unknown): InvalidInput | null {
+  const code = sqlStateOf(error);
+  if (!code) return null;
+  if (code === "22021" || code === "22P05") {
+    return new InvalidInput("Text in the request contains a character that cannot be stored (such as the NUL character \\u0000). Remove it and try again.");
+  }
+  if (code === "22007" || code === "22008" || code === "22009") return new InvalidInput("A date in the request is outside the supported range.");
+  if (code === "22003") return new InvalidInput("A number in the request is too large or too small.");
+  if (code === "22001") return new InvalidInput("A text value in the request is too long.");
+  if (code === "54000") return new InvalidInput("A value in the request is too large to process.");
+  if (code.startsWith("22")) return new InvalidInput("A value in the request is not valid.");
+  return null;
+}
+
+function sqlStateOf(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  // Prisma with a driver adapter: meta.driverAdapterError.cause carries the database's own code.
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } }).meta;
+  const cause = meta?.driverAdapterError?.cause;
+  for (const candidate of [cause?.originalCode, cause?.code]) {
+    if (typeof candidate === "string" && /^[0-9A-Z]{5}$/.test(candidate)) return candidate;
+  }
+  return /Code: `([0-9A-Z]{5})`/.exec(error.message)?.[1] ?? null;
+}

@@ -1,6 +1,6 @@
 import type { z, ZodError } from "zod";
 import { getDb, type Db } from "../db";
-import { DomainError, Forbidden, HTTP_STATUS_BY_CODE, InvalidInput, PayloadTooLarge, Unauthorized, type FieldErrors } from "../domain/errors";
+import { DomainError, Forbidden, HTTP_STATUS_BY_CODE, InvalidInput, invalidInputFromDatabase, PayloadTooLarge, Unauthorized, type FieldErrors } from "../domain/errors";
 import { authenticateApiKey } from "../domain/identity/api-keys";
 import { requireScope, type Principal } from "../domain/identity/principal";
 import { logger } from "../logger";
@@ -113,6 +113,8 @@ export function errorResponse(error: unknown, endpoint: Pick<EndpointDefinition,
   if (error instanceof DomainError) {
     return jsonError(HTTP_STATUS_BY_CODE[error.code], error.code, error.message, error.fieldErrors);
   }
+  const databaseRefusal = invalidInputFromDatabase(error);
+  if (databaseRefusal) return jsonError(400, databaseRefusal.code, databaseRefusal.message);
   logger.error("REST endpoint failed", { endpoint: `${endpoint.method} ${endpoint.path}`, error });
   return jsonError(500, "INTERNAL", "Something went wrong on our side. It has been logged.");
 }

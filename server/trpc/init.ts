@@ -3,7 +3,7 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Scope } from "@/lib/scopes";
 import type { Db } from "../db";
-import { DomainError, type DomainErrorCode } from "../domain/errors";
+import { DomainError, invalidInputFromDatabase, type DomainErrorCode } from "../domain/errors";
 import { requireScope, type Principal } from "../domain/identity/principal";
 import { logger } from "../logger";
 
@@ -47,8 +47,11 @@ const errorMapping = t.middleware(async ({ next, path }) => {
   if (result.ok) return result;
   const error = result.error;
   const cause = error.cause;
+  const databaseRefusal = invalidInputFromDatabase(cause);
   if (cause instanceof DomainError) {
     result.error = new TRPCError({ code: TRPC_CODE_BY_DOMAIN_CODE[cause.code], message: cause.message, cause });
+  } else if (databaseRefusal) {
+    result.error = new TRPCError({ code: "BAD_REQUEST", message: databaseRefusal.message, cause: databaseRefusal });
   } else if (error.code === "INTERNAL_SERVER_ERROR") {
     logger.error("trpc procedure failed", { path, error: cause ?? error });
     result.error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. It has been logged." });

@@ -15,7 +15,12 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export const CreateApiKeyInput = z.object({
   name: z.string().trim().min(1, "Give the key a name.").max(100),
   scopes: z.array(z.enum(SCOPES)).min(1, "Choose at least one scope."),
-  expiresAt: z.coerce.date().optional(),
+  // Bounded: PostgreSQL stores years JavaScript cannot read back (e.g. 0000 becomes 1 BC), which broke every list.
+  expiresAt: z.coerce
+    .date({ error: "Give the expiry as a date." })
+    .refine((date) => date.getTime() > Date.now(), "Choose an expiry date in the future.")
+    .refine((date) => date.getUTCFullYear() <= 9999, "Choose an expiry date before the year 10000.")
+    .optional(),
 });
 export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;
 

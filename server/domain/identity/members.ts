@@ -104,6 +104,10 @@ export async function describeInvitation(db: DbOrTx, token: string) {
 
 /** Sets the invitee's password (creating the user when new) and grants the membership, exactly once. */
 export async function acceptInvitation(root: DbOrTx, input: AcceptInvitationInput) {
+  // Look the token up before hashing the password: hashing is slow on purpose, and anyone (this is public) could
+  // otherwise make the server hash passwords for made-up tokens. The transaction below checks the token again.
+  const known = await root.invitation.findUnique({ where: { tokenHash: sha256Hex(input.token) }, select: { id: true } });
+  if (!known) throw new NotFound("Invitation");
   const passwordHash = await hashPassword(input.password);
   return inTransaction(root, async (db) => {
   const tokenHash = sha256Hex(input.token);

@@ -15,6 +15,7 @@ import {
   Input,
   Select,
   Spinner,
+  Textarea,
   useToast,
 } from "@/components/ui";
 import { fieldErrorsOf, messageOf, useTRPC } from "@/lib/trpc";
@@ -45,7 +46,10 @@ function minutesWords(minutes: number): string {
   return minutes < 60 ? "" : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** The org's governance settings: approval expiry, loop detection and redaction of tool inputs and outputs. */
+/**
+ * The org's governance settings: approval expiry, loop detection, redaction of tool inputs and outputs, and the
+ * private hosts tool servers may be reached at.
+ */
 export function GovernanceCard({ canManage }: { canManage: boolean }) {
   const trpc = useTRPC();
   const settings = useQuery(trpc.policies.governance.get.queryOptions());
@@ -53,7 +57,7 @@ export function GovernanceCard({ canManage }: { canManage: boolean }) {
     <Card>
       <CardHeader
         title="Governance settings"
-        description="How long approvals wait, when a repeating run is stopped, and what is hidden from tool inputs and outputs before anyone sees them."
+        description="How long approvals wait, when a repeating run is stopped, what is hidden from tool inputs and outputs before anyone sees them, and which private hosts tool servers may use."
       />
       {settings.isPending ? (
         <CardBody>
@@ -87,6 +91,7 @@ function GovernanceForm({ settings, canManage }: { settings: GovernanceSettingsV
     cardNumbers: settings.redaction.cardNumbers,
   });
   const [patterns, setPatterns] = useState<PatternDraft[]>(() => settings.redaction.patterns.map((p) => ({ key: nextKey++, ...p })));
+  const [allowHosts, setAllowHosts] = useState(settings.egressAllowHosts.join("\n"));
   const save = useMutation(
     trpc.policies.governance.update.mutationOptions({
       onSuccess: async () => {
@@ -122,6 +127,10 @@ function GovernanceForm({ settings, canManage }: { settings: GovernanceSettingsV
       approvalDefaultOutcome: outcome,
       loopThreshold: Number(loop),
       redaction: { ...toggles, patterns: patterns.map(({ name, regex }) => ({ name: name.trim(), regex })) },
+      egressAllowHosts: allowHosts
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== ""),
     });
   }
 
@@ -250,6 +259,25 @@ function GovernanceForm({ settings, canManage }: { settings: GovernanceSettingsV
               </Button>
             )}
           </div>
+        </fieldset>
+
+        <fieldset className="space-y-3" disabled={readOnly}>
+          <legend className="text-sm font-semibold text-gray-950">Tool server network access</legend>
+          <Field
+            label="Private hosts tool servers may use"
+            error={fields.egressAllowHosts}
+            hint="HTTP tool servers at loopback, private, link-local or cloud-metadata addresses (or at names resolving to them) are refused unless listed here. One host name, IP address or CIDR range per line, e.g. mcp.internal, 10.0.0.5 or 10.0.0.0/24."
+          >
+            <Textarea
+              value={allowHosts}
+              onChange={(e) => setAllowHosts(e.target.value)}
+              rows={3}
+              placeholder={"mcp.internal\n10.0.0.0/24"}
+              spellCheck={false}
+              autoComplete="off"
+              className="font-mono"
+            />
+          </Field>
         </fieldset>
       </CardBody>
       {readOnly ? null : (

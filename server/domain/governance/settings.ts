@@ -3,6 +3,7 @@ import { inTransaction, type DbOrTx } from "@/server/db";
 import { appendAudit } from "../audit/audit-log";
 import { NotFound } from "../errors";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
+import { normaliseAllowEntry } from "../guards/egress";
 import { parseInput } from "../tools/input";
 
 /** A named pattern redacted from tool inputs and outputs, e.g. { name: "ticket", regex: "TCK-\\d{6}" }. */
@@ -20,6 +21,23 @@ export const RedactionPattern = z.object({
         return false;
       }
     }, "Not a valid regular expression."),
+});
+
+/**
+ * A host an admin lets tool servers live at although it is loopback, private, link-local or a metadata address:
+ * an exact host name, an IP address or a CIDR range. Stored in canonical form (lowercase, no brackets).
+ */
+export const EgressAllowEntry = z.string().transform((raw, ctx) => {
+  const entry = normaliseAllowEntry(raw);
+  if (entry === null) {
+    const shown = raw.trim().length > 60 ? `${raw.trim().slice(0, 60)}…` : raw.trim();
+    ctx.addIssue({
+      code: "custom",
+      message: `“${shown}” is not a host name, IP address or CIDR range. Write one per line without scheme, port or path, e.g. mcp.internal, 10.0.0.5 or 10.0.0.0/24.`,
+    });
+    return z.NEVER;
+  }
+  return entry;
 });
 
 /**
@@ -45,6 +63,15 @@ export const GovernanceSettings = z.object({
       patterns: z.array(RedactionPattern).max(50, "At most 50 patterns.").default([]),
     })
     .prefault({}),
+  /**
+   * Hosts tool servers may be registered at and connected to although the egress guard would refuse them
+   * (loopback, private, link-local, metadata addresses). Empty: public addresses only.
+   */
+  egressAllowHosts: z
+    .array(EgressAllowEntry)
+    .max(100, "At most 100 allowed hosts.")
+    .default([])
+    .transform((entries) => [...new Set(entries)]),
 });
 export type GovernanceSettings = z.output<typeof GovernanceSettings>;
 

@@ -7,6 +7,8 @@ import { appendAudit, type AuditActorType } from "../audit/audit-log";
 import { diffLines, diffStats, type DiffLine } from "../agents/line-diff";
 import { canonicalJson, hashCanonical } from "../canonical";
 import { Conflict, DomainError, InvalidInput, NotFound } from "../errors";
+import { loadGovernanceSettings } from "../governance/settings";
+import { checkEgressUrl, EgressUnresolved, type EgressLookup } from "../guards/egress";
 import { actorOf, requireScope, type Principal } from "../identity/principal";
 import { resolveSecrets, SecretName } from "../secrets/secrets";
 import { isUniqueViolation, parseInput } from "./input";
@@ -24,6 +26,9 @@ import { isUniqueViolation, parseInput } from "./input";
  *   binds to the definition hash the reviewer saw (a server changing it again mid-review is a Conflict).
  * - A tool the server stopped offering is DISABLED (kept, with its grants and classification, in case it comes
  *   back); it returns ACTIVE only if its definition still matches the approved hash.
+ * - An HTTP server's URL passes the egress guard when it is saved (scheme, IP-address forms, every address its
+ *   name resolves to) unless the org's governance allow-list names it; the pool judges it again at every
+ *   connection, pinned to the address it judged, so a name that resolved well here cannot rebind later.
  * - Refreshes of one server are serialised by an advisory lock, and the network call happens before the
  *   transaction: no database transaction ever waits on a tool server.
  */
@@ -219,16 +224,49 @@ async function assertSecretsExist(db: DbOrTx, orgId: string, input: RegisterTool
   }
 }
 
+export interface EgressDeps {
+  /** DNS used to judge an HTTP server's host; the system resolver unless a test injects one. */
+  lookup?: EgressLookup;
+}
+
+/**
+ * Refuses an HTTP server at a loopback, private, link-local or metadata address (directly, in any IPv4/IPv6
+ * spelling, or by a name resolving to one) unless the org's allow-list names it. A name that does not resolve
+ * yet is accepted: nothing can be judged now, and the pool judges every connection anyway.
+ */
+async function assertEgressAllowed(db: DbOrTx, orgId: string, input: RegisterToolServer, deps: EgressDeps): Promise<void> {
+  if (input.transport !== "HTTP") return;
+  const { egressAllowHosts } = await loadGovernanceSettings(db, orgId);
+  try {
+    await checkEgressUrl(input.url, { allowHosts: egressAllowHosts, lookup: deps.lookup });
+  } catch (error) {
+    if (error instanceof EgressUnresolved) return;
+    throw error;
+  }
+}
+
 const nameTaken = (name: string) =>
   new InvalidInput(`A tool server named “${name}” already exists.`, { name: ["A tool server with this name already exists."] });
 
-export async function registerToolServer(db: DbOrTx, principal: Principal, rawInput: RegisterToolServerInput): Promise<ToolServerView> {
+export async function registerToolServer(
+  db: DbOrTx,
+  principal: Principal,
+  rawInput: RegisterToolServerInput,
+  deps: EgressDeps = {},
+): Promise<ToolServerView> {
   requireScope(principal, "tools:manage");
-  return registerServer(db, principal.orgId, actorOf(principal), parseInput(RegisterToolServerInput, rawInput));
+  return registerServer(db, principal.orgId, actorOf(principal), parseInput(RegisterToolServerInput, rawInput), deps);
 }
 
-export async function registerServer(db: DbOrTx, orgId: string, actor: ToolActor, input: RegisterToolServer): Promise<ToolServerView> {
+export async function registerServer(
+  db: DbOrTx,
+  orgId: string,
+  actor: ToolActor,
+  input: RegisterToolServer,
+  deps: EgressDeps = {},
+): Promise<ToolServerView> {
   await assertSecretsExist(db, orgId, input);
+  await assertEgressAllowed(db, orgId, input, deps);
   try {
     return await inTransaction(db, async (tx) => {
       const existing = await tx.toolServer.findFirst({ where: { orgId, name: input.name }, select: { id: true } });
@@ -255,12 +293,13 @@ export async function updateToolServer(
   db: DbOrTx,
   principal: Principal,
   rawInput: UpdateToolServerInput,
-  deps: { mcp?: Pick<McpConnector, "close"> } = {},
+  deps: { mcp?: Pick<McpConnector, "close"> } & EgressDeps = {},
 ): Promise<ToolServerView> {
   requireScope(principal, "tools:manage");
   const { id, ...input } = parseInput(UpdateToolServerInput, rawInput);
   const orgId = principal.orgId;
   await assertSecretsExist(db, orgId, input);
+  await assertEgressAllowed(db, orgId, input, deps);
   try {
     const view = await inTransaction(db, async (tx) => {
       const current = await tx.toolServer.findFirst({ where: { id, orgId }, select: { status: true, name: true } });
@@ -363,6 +402,8 @@ export async function connectionSpecOf(
     env: pick(envRefs),
     url: server.url,
     headers: pick(headerRefs),
+    // The pool judges every HTTP connection against the org's allow-list as it is now, not as it was at registration.
+    ...(server.transport === "HTTP" ? { egressAllowHosts: (await loadGovernanceSettings(db, orgId)).egressAllowHosts } : {}),
     callTimeoutMs: server.callTimeoutMs,
     maxResultBytes: server.maxResultBytes,
   };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { readDemoLedger } from "@/mcp-servers/demo/ledger";
 import { McpClientPool } from "@/server/runtime/mcp/pool";
 import { DomainError } from "../errors";
+import { getGovernanceSettings, updateGovernanceSettings } from "../governance/settings";
 import type { Principal } from "../identity/principal";
 import { createSecret, deleteSecret, listSecrets, resolveSecrets } from "../secrets/secrets";
 import { describeOnEachDatabase } from "../../testing/databases";
@@ -299,6 +300,10 @@ describeOnEachDatabase("tool servers, tools and grants", (getDb) => {
       "INVALID_INPUT",
     );
     expect(missingSecret.fieldErrors?.envSecrets).toEqual(["There is no secret named “no-such-secret”. Create it under Secrets first."]);
+    // A server on this machine is an egress refusal until an admin allow-lists the host.
+    const local = await expectDomainError(registerToolServer(db, owner, { transport: "HTTP", name: "taken", url: "http://localhost:9000/mcp" }), "INVALID_INPUT");
+    expect(local.fieldErrors?.url).toEqual(["localhost is a loopback name (this machine); an admin can allow-list it under Governance settings."]);
+    await updateGovernanceSettings(db, owner, { ...(await getGovernanceSettings(db, owner)), egressAllowHosts: ["localhost"] });
     await registerToolServer(db, owner, { transport: "HTTP", name: "taken", url: "http://localhost:9000/mcp" });
     const duplicate = await expectDomainError(registerToolServer(db, owner, { transport: "HTTP", name: "taken", url: "http://localhost:9001/mcp" }), "INVALID_INPUT");
     expect(duplicate.fieldErrors?.name).toEqual(["A tool server with this name already exists."]);

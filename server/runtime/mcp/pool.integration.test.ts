@@ -352,6 +352,8 @@ describe("McpClientPool over Streamable HTTP", () => {
     args: [],
     env: {},
     headers: { "X-Api-Key": "not-checked-by-this-server" },
+    // As the org's governance allow-list would: the egress guard refuses loopback otherwise.
+    egressAllowHosts: ["127.0.0.1"],
     callTimeoutMs: 10_000,
     maxResultBytes: 262_144,
     ...overrides,
@@ -363,6 +365,15 @@ describe("McpClientPool over Streamable HTTP", () => {
     await expect(pool.callTool(http("everything-http"), "echo", { message: "over http" })).resolves.toMatchObject({ content: "Echo: over http" });
     expect(pool.processId("everything-http")).toBeNull();
     expect(pool.isConnected("everything-http")).toBe(true);
+  });
+
+  it("refuses a loopback server the org has not allow-listed, before any request", async () => {
+    const error = await expectToolError(pool.listTools(http("not-allowed", { egressAllowHosts: [] })));
+    expect(error.kind).toBe("connect");
+    expect(error.message).toBe(
+      `Switchboard refused to connect to tool server "not-allowed": 127.0.0.1 is a loopback address; an admin can allow-list it under Governance settings.`,
+    );
+    expect(pool.isConnected("not-allowed")).toBe(false);
   });
 
   it("explains an unreachable HTTP server", async () => {

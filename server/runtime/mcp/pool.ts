@@ -5,6 +5,8 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError, type CallToolResult, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { hashCanonical } from "@/server/domain/canonical";
+import { createEgressFetch, type EgressFetch } from "@/server/domain/guards/egress-fetch";
+import { EgressRefused, type EgressLookup } from "@/server/domain/guards/egress";
 import { logger } from "@/server/logger";
 import {
   ToolCallError,
@@ -39,6 +41,9 @@ export {
  * - Every call is bounded: a timeout or an abort cancels the request (the server gets `notifications/cancelled`),
  *   and a server that then does not answer a ping is stopped, so a hung server costs one process, never the pool.
  * - Nothing escapes as an unhandled rejection: every SDK promise either feeds a caller or has a handler.
+ * - HTTP servers are reached only through the egress guard: every request's host is judged against the org's
+ *   allow-list (`spec.egressAllowHosts`) and the socket connects to the address that was judged, so DNS rebinding
+ *   and redirects cannot reach loopback, private or metadata addresses. A refusal is a "connect" error.
  * - Results are bounded twice: the transport refuses any single message over `messageLimitBytes` (so a runaway
  *   server cannot exhaust memory) and the outcome is cut to the server's `maxResultBytes`.
  */
@@ -52,9 +57,11 @@ export interface McpClientPoolOptions {
   probeTimeoutMs?: number;
   /** A connection unused for this long is closed (its process stopped); the next call reconnects. */
   idleTimeoutMs?: number;
+  /** How HTTP servers' host names are resolved before they are judged; the system resolver unless a test injects one. */
+  lookup?: EgressLookup;
 }
 
-const DEFAULTS: Required<McpClientPoolOptions> = {
+const DEFAULTS: Required<Omit<McpClientPoolOptions, "lookup">> = {
   connectTimeoutMs: 20_000,
   probeTimeoutMs: 5_000,
   idleTimeoutMs: 10 * 60_000,
@@ -92,6 +99,8 @@ function fingerprintOf(spec: ServerConnectionSpec): string {
     url: spec.url ?? null,
     headers: spec.headers,
     maxResultBytes: spec.maxResultBytes,
+    // An admin removing a host from the allow-list must end the connection that relied on it.
+    egressAllowHosts: spec.transport === "HTTP" ? [...(spec.egressAllowHosts ?? [])].sort() : null,
   });
 }
 
@@ -127,6 +136,8 @@ class Connection {
     readonly client: Client,
     readonly transport: Transport,
     private readonly idleTimeoutMs: number,
+    /** HTTP: the guarded fetch whose kept-alive sockets close with this connection. */
+    private readonly egressFetch: EgressFetch | null = null,
   ) {}
 
   get pid(): number | null {
@@ -199,6 +210,7 @@ class Connection {
     } catch (error) {
       logger.debug("mcp connection close failed", { server: this.spec.name, error });
     }
+    this.egressFetch?.close();
   }
 }
 
@@ -209,7 +221,7 @@ interface Entry {
 }
 
 export class McpClientPool implements McpConnector {
-  private readonly options: Required<McpClientPoolOptions>;
+  private readonly options: Required<Omit<McpClientPoolOptions, "lookup">> & Pick<McpClientPoolOptions, "lookup">;
   private readonly entries = new Map<string, Entry>();
   /** Connections being shut down (replaced or closed) still count for closeAll and the exit hook. */
   private readonly retiring = new Set<Connection>();
@@ -362,8 +374,8 @@ export class McpClientPool implements McpConnector {
 
   private async open(spec: ServerConnectionSpec): Promise<Connection> {
     const client = new Client(CLIENT_INFO, { capabilities: {} });
-    const transport = this.transportFor(spec);
-    const connection = new Connection(spec, client, transport, this.options.idleTimeoutMs);
+    const { transport, egressFetch } = this.transportFor(spec);
+    const connection = new Connection(spec, client, transport, this.options.idleTimeoutMs, egressFetch);
     if (transport instanceof ObservedStdioTransport) {
       const stderr = transport.stderr;
       stderr?.on("data", (chunk: Buffer) => connection.appendStderr(chunk));
@@ -385,11 +397,11 @@ export class McpClientPool implements McpConnector {
     return connection;
   }
 
-  private transportFor(spec: ServerConnectionSpec): Transport {
+  private transportFor(spec: ServerConnectionSpec): { transport: Transport; egressFetch: EgressFetch | null } {
     const limit = messageLimitBytes(spec.maxResultBytes);
     if (spec.transport === "STDIO") {
       if (!spec.command) throw new ToolCallError("connect", `Tool server "${spec.name}" has no command to start it.`, spec.name, null);
-      return new ObservedStdioTransport({
+      const transport = new ObservedStdioTransport({
         command: spec.command,
         args: spec.args,
         env: spec.env,
@@ -398,12 +410,15 @@ export class McpClientPool implements McpConnector {
         stderr: "pipe",
         maxBufferSize: limit,
       });
+      return { transport, egressFetch: null };
     }
     if (!spec.url) throw new ToolCallError("connect", `Tool server "${spec.name}" has no URL.`, spec.name, null);
-    return new StreamableHTTPClientTransport(new URL(spec.url), {
+    const egressFetch = createEgressFetch({ allowHosts: spec.egressAllowHosts ?? [], lookup: this.options.lookup });
+    const transport = new StreamableHTTPClientTransport(new URL(spec.url), {
       requestInit: { headers: spec.headers },
-      fetch: limitedFetch(limit),
+      fetch: limitedFetch(limit, egressFetch),
     });
+    return { transport, egressFetch };
   }
 
   private onTransportError(connection: Connection, error: Error): void {
@@ -426,6 +441,7 @@ export class McpClientPool implements McpConnector {
   }
 
   private connectError(spec: ServerConnectionSpec, connection: Connection, error: unknown): ToolCallError {
+    if (error instanceof EgressRefused) return egressError(spec, null, error);
     if (error instanceof ToolCallError) {
       if (error.kind === "protocol" || error.kind === "connect") return error;
       return new ToolCallError("connect", describeExit(connection, "connect", null), spec.name, null, { cause: error });
@@ -461,6 +477,10 @@ export class McpClientPool implements McpConnector {
       return new ToolCallError(error.kind, error.message, spec.name, toolName, { cause: error });
     }
     if (context.aborted) return abortedError(spec, toolName, error);
+    if (error instanceof EgressRefused) {
+      void connection.close();
+      return egressError(spec, toolName, error);
+    }
     if (error instanceof McpError) {
       if (isMcpError(error, ErrorCode.RequestTimeout)) {
         this.probe(connection);
@@ -517,6 +537,10 @@ function mcpMessage(error: unknown): string {
 function rejectedOutcome(spec: ServerConnectionSpec, error: unknown): ToolCallOutcome {
   const content = `Tool server "${spec.name}" rejected the call: ${mcpMessage(error)}`;
   return { content, isError: true, truncated: false, bytes: Buffer.byteLength(content) };
+}
+
+function egressError(spec: ServerConnectionSpec, toolName: string | null, error: EgressRefused): ToolCallError {
+  return new ToolCallError("connect", `Switchboard refused to connect to tool server "${spec.name}": ${error.message}`, spec.name, toolName, { cause: error });
 }
 
 function abortedError(spec: ServerConnectionSpec, toolName: string | null, cause: unknown): ToolCallError {
@@ -640,9 +664,9 @@ function toOutcome(spec: ServerConnectionSpec, toolName: string, result: CallToo
  * fetch for the HTTP transport that refuses a POST response body larger than `limit` bytes while it streams, so a
  * runaway server cannot fill memory. The standalone GET event stream is long-lived by design and is left alone.
  */
-function limitedFetch(limit: number) {
+function limitedFetch(limit: number, baseFetch: (url: string | URL, init?: RequestInit) => Promise<Response>) {
   return async (url: string | URL, init?: RequestInit): Promise<Response> => {
-    const response = await fetch(url, init);
+    const response = await baseFetch(url, init);
     if ((init?.method ?? "GET").toUpperCase() !== "POST" || !response.body) return response;
     const declared = Number(response.headers.get("content-length") ?? "0");
     if (declared > limit) {

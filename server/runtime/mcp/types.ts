@@ -15,6 +15,11 @@ export interface ServerConnectionSpec {
   cwd?: string;
   url?: string | null;
   headers: Record<string, string>;
+  /**
+   * HTTP only: the org's egress allow-list (governance `egressAllowHosts`). Absent or empty: the pool connects
+   * to public addresses only (never loopback, private, link-local or metadata addresses).
+   */
+  egressAllowHosts?: readonly string[];
   callTimeoutMs: number;
   maxResultBytes: number;
 }

@@ -3,7 +3,8 @@ import { loadAgentVersionForRun } from "../domain/agents/run-config";
 import { loadAgentTools } from "../domain/tools/tools";
 import { runtimeSecrets } from "../env";
 import { loadRedactor } from "../domain/guards/redact";
-import type { KernelDeps } from "./kernel-deps";
+import { createKernelObserver } from "../observability/observer";
+import type { KernelDeps, KernelObserver } from "./kernel-deps";
 import type { ServerConnectionSpec } from "./mcp/types";
 import { getMcpPool, type McpClientPool } from "./mcp/pool";
 import { callModel } from "./models";
@@ -12,13 +13,16 @@ import { callModel } from "./models";
  * The production wiring of the agent loop: agents and tools from the database, models through the LangChain
  * gateway, tools through the process-wide MCP client pool (one stdio process per server, reused across runs).
  */
-export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryptionKey?: Buffer } = {}): KernelDeps & { close(): Promise<void> } {
+export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryptionKey?: Buffer; observer?: KernelObserver & { flush(): Promise<void> } } = {}): KernelDeps & { close(): Promise<void> } {
   const encryptionKey = options.encryptionKey ?? runtimeSecrets().encryptionKey;
   const pool = options.pool ?? getMcpPool();
   // toolId → how to reach its server, filled by loadTools for the callTool that follows in the same run.
   const specs = new Map<string, ServerConnectionSpec>();
+  // Metrics into this process's registry; run traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set.
+  const observer = options.observer ?? createKernelObserver(db);
   return {
     db,
+    observer,
     async loadAgent(orgId, agentVersionId) {
       const loaded = await loadAgentVersionForRun(db, orgId, agentVersionId, encryptionKey);
       if (loaded.agent.status !== "ACTIVE") throw new Error(`Agent "${loaded.agent.slug}" is ${loaded.agent.status.toLowerCase()}.`);
@@ -59,6 +63,9 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
       if (!spec) throw new Error(`The tool "${tool.modelName}" is no longer granted.`);
       return pool.callTool(spec, tool.serverToolName, args, { signal, idempotencyKey });
     },
-    close: () => (options.pool ? Promise.resolve() : pool.closeAll()),
+    close: async () => {
+      await observer.flush(); // the last runs' traces leave before the process does
+      if (!options.pool) await pool.closeAll();
+    },
   };
 }

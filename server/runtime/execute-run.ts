@@ -9,7 +9,7 @@ import { userMayActFor } from "../domain/identity/acting-for";
 import { decideToolCall } from "../domain/policy/engine";
 import { loadPolicyRules } from "../domain/policy/policies";
 import { appendEvent, completeEvent, finishRun, LeaseLost, parkForApproval, parkForChildren, parkForReview, type FinalStatus, type TraceWriter } from "../domain/runs/trace";
-import { checkSpend } from "../domain/spend/limits";
+import { estimateMaxCallCostMicros, reservationLifetimeMs, reserveSpend } from "../domain/spend/reservations";
 import { commitArgs, discardOpenDrafts, readReview, submitDraft, type CommitAction } from "../domain/inbox/inbox";
 import { readChildRuns, startChildRun, TERMINAL_RUN_STATUSES } from "../domain/runs/delegation";
 import { requestCancellation } from "../domain/runs/runs";
@@ -30,8 +30,12 @@ import {
   submitDraftTool,
 } from "./builtins";
 import { logger } from "../logger";
+import { isDatabaseFailure } from "./database-failures";
 import type { KernelAgent, KernelDeps, KernelTool } from "./kernel-deps";
 import type { ChatMessage, ToolCallRequest } from "./models/types";
+
+/** How many times an idempotent tool call is made when its server crashes under it (see executeTool). */
+const TOOL_SERVER_CRASH_ATTEMPTS = 3;
 
 /** Why a run's AbortSignal fired: the worker lost the lease or is shutting down (leave the run), or a person cancelled. */
 export type StopReason = "lease_lost" | "shutdown" | "cancel";
@@ -43,6 +47,8 @@ interface TraceEvent {
   name: string;
   status: "PENDING" | "OK" | "ERROR";
   payload: Prisma.JsonValue;
+  /** For the observer's step latency; not part of the run's state. */
+  startedAt?: Date;
 }
 
 interface ModelCallPayload {
@@ -278,16 +284,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   const events: TraceEvent[] = await db.runEvent.findMany({
     where: { runId: run.id },
     orderBy: { seq: "asc" },
-    select: { id: true, seq: true, type: true, name: true, status: true, payload: true },
+    select: { id: true, seq: true, type: true, name: true, status: true, payload: true, startedAt: true },
   });
   let nextSeq = (events[events.length - 1]?.seq ?? 0) + 1;
   let costMicros = run.costMicros;
 
-  const append = async (event: Parameters<typeof appendEvent>[3]) => {
-    const created = await appendEvent(db, writer, nextSeq, event);
+  const append = async (event: Parameters<typeof appendEvent>[3], alsoInTransaction?: Parameters<typeof appendEvent>[4]) => {
+    const created = await appendEvent(db, writer, nextSeq, event, alsoInTransaction);
     nextSeq += 1;
-    const local: TraceEvent = { id: created.id, seq: created.seq, type: created.type, name: created.name, status: created.status, payload: created.payload };
+    const local: TraceEvent = { id: created.id, seq: created.seq, type: created.type, name: created.name, status: created.status, payload: created.payload, startedAt: created.startedAt };
     events.push(local);
+    if (created.status !== "PENDING") {
+      deps.observer?.eventEnded({ ...local, status: created.status, endedAt: created.endedAt ?? created.startedAt, inputTokens: created.inputTokens, outputTokens: created.outputTokens, costMicros: created.costMicros });
+    }
     return local;
   };
   const complete = async (event: TraceEvent, completion: Parameters<typeof completeEvent>[3]) => {
@@ -295,6 +304,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     event.status = completion.status;
     event.payload = completion.payload as Prisma.JsonValue;
     costMicros += completion.costMicros ?? 0;
+    deps.observer?.eventEnded({
+      ...event,
+      status: completion.status,
+      endedAt: new Date(),
+      inputTokens: completion.inputTokens ?? 0,
+      outputTokens: completion.outputTokens ?? 0,
+      costMicros: completion.costMicros ?? 0,
+    });
   };
   const finish = (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) =>
     finishRun(db, writer, nextSeq, outcome);
@@ -323,6 +340,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     tools = [...builtins, ...(await deps.loadTools(claim.orgId, run.agentId)).filter((tool) => !reserved.has(tool.modelName))];
     redactor = await deps.loadRedactor(claim.orgId);
   } catch (error) {
+    // A dropped or exhausted database connection says nothing about the run: leave it to be claimed again.
+    if (isDatabaseFailure(error)) throw error;
     if (!events.some((e) => e.type === "RUN_STARTED")) {
       await append({ type: "RUN_STARTED", status: "OK", payload: { input: run.input } });
     }
@@ -399,7 +418,6 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         await finish({ status: "HALTED", haltReason: "max_cost", error: `The run reached its cost limit of $${(limits.maxCostMicros / 1e6).toFixed(4)}.` });
         return;
       }
-      if (await overBudget()) return;
       const failed = await runModel();
       if (failed) return;
     }
@@ -417,6 +435,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const context = await fitContext(JSON.stringify(toolSpecs));
     if (context === "stopped") return true;
     const { messages, tokens } = context;
+    const admitted = await reserveModelCall(tokens);
+    if (admitted.halted) return true;
+    const reservation = admitted.reservationId;
     const summarised = latestSummary(events) !== null;
     const intent = await append({
       type: "MODEL_CALL",
@@ -424,6 +445,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       status: "PENDING",
       payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
     });
+    // Set once the model has answered: a failure after that is the database's (recording the answer), not the
+    // model's, and must not fail the run. It propagates instead; the intent stays PENDING and recover() asks again.
+    let answered = false;
     try {
       const result = await deps.callModel(agent.model, agent.fallback, {
         messages,
@@ -432,6 +456,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         ...(summarised ? { history: messagesFromTrace(agent, run!.input, events, { full: true }) } : {}),
         signal,
       });
+      answered = true;
       // Secrets and configured patterns never reach the trace, the console or the next model call.
       const response = redactor.redactJson({ content: result.content, toolCalls: result.toolCalls });
       await complete(intent, {
@@ -456,18 +481,20 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
           modelConfigId: result.usedFallback ? (agent.fallback?.id ?? null) : agent.model.id,
           model: result.model,
         },
+        spendReservationId: reservation,
       });
       return false;
     } catch (error) {
+      if (answered) throw error;
       if (signal.aborted) {
         if (signal.reason === "cancel") {
-          await complete(intent, { status: "ERROR", payload: { error: "Cancelled while the model was answering.", interrupted: true } });
+          await complete(intent, { status: "ERROR", payload: { error: "Cancelled while the model was answering.", interrupted: true }, spendReservationId: reservation });
           await finish({ status: "CANCELLED", error: "Cancelled by a person." });
         }
         return true;
       }
       const message = errorMessage(error);
-      await complete(intent, { status: "ERROR", payload: { error: message, model: agent.model.name } });
+      await complete(intent, { status: "ERROR", payload: { error: message, model: agent.model.name }, spendReservationId: reservation });
       await finish({ status: "FAILED", error: message });
       return true;
     }
@@ -499,7 +526,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return "continue";
     }
 
-    const decided = events.find((e) => e.type === "APPROVAL" && e.status !== "PENDING" && asObject<ApprovalPayload>(e.payload).toolCallId === call.id);
+    // Only a decision taken on this turn's call counts: providers choose call ids, and a model that repeats an id in
+    // a later turn (with other arguments) must ask again, never inherit the earlier approval.
+    const turnStart = events.map((e) => e.type).lastIndexOf("MODEL_CALL");
+    const decided = events
+      .slice(turnStart + 1)
+      .find((e) => e.type === "APPROVAL" && e.status !== "PENDING" && asObject<ApprovalPayload>(e.payload).toolCallId === call.id);
     if (decided) {
       const decision = asObject<ApprovalPayload>(decided.payload);
       if (decision.outcome === "APPROVED") {
@@ -573,16 +605,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         ...(acting.commitOf ? { onBehalfOfUserId: acting.userId, commitOf: acting.commitOf } : {}),
         ...(decision.effect === "REQUIRE_APPROVAL" && acting.approvedBy ? { approvedBy: acting.approvedBy, approvedVia: "inbox acceptance" } : {}),
       } as unknown as Prisma.InputJsonValue,
-    });
-    await appendAudit(db, {
-      orgId: claim.orgId,
-      action: "policy.decision",
-      actorType: "AGENT",
-      actorId: agent.agentId,
-      targetType: "Run",
-      targetId: run!.id,
-      data: { tool: tool.modelName, effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
-    });
+    }, (tx) =>
+      // The decision and its audit entry commit together: one commit per step fewer, and never one without the other.
+      appendAudit(tx, {
+        orgId: claim.orgId,
+        action: "policy.decision",
+        actorType: "AGENT",
+        actorId: agent.agentId,
+        targetType: "Run",
+        targetId: run!.id,
+        data: { tool: tool.modelName, effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
+      }),
+    );
 
     if (decision.effect === "DENY") {
       await append({
@@ -805,6 +839,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const coversThroughSeq = open[cut - 1]!.seq;
     const method = agent.model.provider === "SCRIPTED" ? "rule" : "model";
     const base: ContextSummaryPayload = { coversThroughSeq, method, tokenizer: counter.method, budget, tokensBefore, summarisedMessages: elided.length };
+    // Summarising with the model is a model call too: its worst-case cost is reserved like any other.
+    const admitted = method === "model" ? await reserveModelCall(counter.count(summariserMessages(previous?.summary ?? null, elided))) : null;
+    if (admitted?.halted) return "stopped";
+    const reservation = admitted?.reservationId ?? null;
     const intent = await append({ type: "CONTEXT_SUMMARY", name: `summarised ${elided.length} message(s)`, status: "PENDING", payload: base as unknown as Prisma.InputJsonValue });
     // The summary may take at most a quarter of the budget (characters ≈ 4 × tokens).
     const maxChars = Math.floor(budget / 4) * 4;
@@ -836,12 +874,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
               },
             }
           : {}),
+        spendReservationId: reservation,
       });
     } catch (error) {
       if (error instanceof LeaseLost) throw error;
       if (signal.aborted) return "stopped";
       const message = `The run's context no longer fits the model (${tokensBefore} of ${budget} tokens) and summarising it failed: ${errorMessage(error)}`;
-      await complete(intent, { status: "ERROR", payload: { ...base, error: errorMessage(error) } });
+      await complete(intent, { status: "ERROR", payload: { ...base, error: errorMessage(error) }, spendReservationId: reservation });
       await finish({ status: "FAILED", error: message });
       return "stopped";
     }
@@ -1090,25 +1129,42 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     await complete(waiting, { status: "ERROR", payload: { ...asObject<ApprovalPayload>(waiting.payload), outcome: "VOID", comment: why } as unknown as Prisma.InputJsonValue });
   }
 
-  /** Spend limits are checked before every model call: a hard limit halts the run ("budget"), a soft one warns once. */
-  async function overBudget(): Promise<boolean> {
-    const spend = await checkSpend(db, { orgId: claim.orgId, agentId: agent.agentId, userId: run!.onBehalfOfUserId });
+  /**
+   * Before every model call its worst-case cost is reserved against the spend limits (domain/spend/reservations.ts):
+   * a HARD limit used up — spent plus the calls in flight — halts the run ("budget"); a limit past its warning
+   * threshold warns once. Returns the reservation the call's completion settles (null when no HARD limit applies).
+   */
+  async function reserveModelCall(inputTokens: number): Promise<{ halted: true } | { halted: false; reservationId: string | null }> {
+    const endpoints = [agent.model, agent.fallback];
+    const spend = await reserveSpend(db, {
+      orgId: claim.orgId,
+      agentId: agent.agentId,
+      userId: run!.onBehalfOfUserId,
+      runId: run!.id,
+      estimateMicros: estimateMaxCallCostMicros(inputTokens, endpoints),
+      lifetimeMs: reservationLifetimeMs(endpoints),
+    });
     if (spend.blocked) {
       await append({ type: "GUARD", name: "budget", status: "ERROR", payload: { kind: "budget", limit: spend.blocked } as unknown as Prisma.InputJsonValue });
       await finish({ status: "HALTED", haltReason: "budget", error: spend.blocked.message });
-      return true;
+      return { halted: true };
     }
     for (const warning of spend.warnings) {
       const warned = events.some((e) => e.type === "GUARD" && asObject<{ limit?: { limitId?: string } }>(e.payload).limit?.limitId === warning.limitId);
       if (!warned) await append({ type: "GUARD", name: "budget warning", status: "OK", payload: { kind: "budget_warning", limit: warning } as unknown as Prisma.InputJsonValue });
     }
-    return false;
+    return { halted: false, reservationId: spend.reservationId };
   }
 
   async function executeTool(intent: TraceEvent, tool: KernelTool, call: ToolCallRequest, idempotencyKey: string): Promise<void> {
     const base = { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, idempotencyKey };
+    // Set once the tool has answered: a failure after that is the database's (recording the result), not the tool's.
+    // Recording it as a failed call would tell the model a side effect that happened did not; it propagates instead,
+    // the intent stays PENDING, and recover() repeats the call under the same idempotency key.
+    let answered = false;
     try {
-      const result = await deps.callTool(claim.orgId, tool, call.args, { signal, idempotencyKey });
+      const result = await callToolSurvivingServerCrashes(tool, call, idempotencyKey);
+      answered = true;
       const content = redactor.redactText(result.content);
       await complete(intent, {
         status: result.isError ? "ERROR" : "OK",
@@ -1119,9 +1175,28 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         } as unknown as Prisma.InputJsonValue,
       });
     } catch (error) {
+      if (answered) throw error;
       if (signal.aborted && signal.reason !== "cancel") return;
       const kind = (error as { kind?: string }).kind ?? "failed";
       await complete(intent, { status: "ERROR", payload: { ...base, error: { kind, message: errorMessage(error) } } as Prisma.InputJsonValue });
+    }
+  }
+
+  /**
+   * A tool server that died during the call (or while starting for it) leaves its outcome unknown. An idempotent
+   * tool is asked again under the same idempotency key — the pool starts a new server — exactly as recover() does
+   * after a worker crash; any other tool's failure is reported as it is.
+   */
+  async function callToolSurvivingServerCrashes(tool: KernelTool, call: ToolCallRequest, idempotencyKey: string) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.callTool(claim.orgId, tool, call.args, { signal, idempotencyKey });
+      } catch (error) {
+        const kind = (error as { kind?: string }).kind;
+        if (!tool.idempotent || (kind !== "crashed" && kind !== "connect") || attempt >= TOOL_SERVER_CRASH_ATTEMPTS || signal.aborted) throw error;
+        logger.warn("tool server failed during an idempotent call; calling again with the same idempotency key", { runId: run!.id, tool: tool.modelName, attempt, error: errorMessage(error) });
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 

@@ -40,6 +40,30 @@ export interface ToolResult {
   bytes: number;
 }
 
+/** A trace event that just became OK or ERROR, as the kernel's observer sees it (metrics; never the run's state). */
+export interface ObservedEvent {
+  type: string;
+  name: string;
+  status: "OK" | "ERROR";
+  payload: unknown;
+  /** Unknown for an event started by an earlier worker and completed by this one. */
+  startedAt?: Date;
+  endedAt: Date;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+}
+
+/**
+ * Told what the kernel does, for metrics and trace export. Implementations must never throw nor block: a run's
+ * progress never depends on observability.
+ */
+export interface KernelObserver {
+  eventEnded(event: ObservedEvent): void;
+  /** The worker stopped driving a run (it ended, parked, or was let go); `since` is when this worker claimed it. */
+  runDriven(run: { runId: string; orgId: string; since: Date }): void;
+}
+
 /**
  * Everything the agent loop needs from the outside world, injected so the loop can be tested with real parts
  * swapped at the edges (a scripted model, a local MCP server) and hosted by any worker.
@@ -54,4 +78,6 @@ export interface KernelDeps {
   /** The org's redaction rules (settings + stored secret values), loaded once per run. */
   loadRedactor(orgId: string): Promise<Redactor>;
   callTool(orgId: string, tool: KernelTool, args: Record<string, unknown>, options: { signal: AbortSignal; idempotencyKey: string }): Promise<ToolResult>;
+  /** Metrics and trace export (server/observability); absent in tests that do not look at them. */
+  observer?: KernelObserver;
 }

@@ -33,6 +33,11 @@ export interface WorkerOptions {
    * test suites sharing one database whose workers must not pick up each other's runs.
    */
   orgIds?: readonly string[];
+  /**
+   * Runs of one organisation in progress at once across all workers (default MAX_CONCURRENT_RUNS_PER_ORG), so one
+   * tenant cannot take every slot. Raise it for an organisation that really runs that many (benchmarks, big tenants).
+   */
+  maxRunsPerOrg?: number;
 }
 
 interface ActiveRun {
@@ -52,6 +57,7 @@ export class Worker {
   readonly workerId: string;
   private readonly concurrency: number;
   private readonly orgIds: string[] | null;
+  private readonly maxRunsPerOrg: number;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
@@ -59,6 +65,7 @@ export class Worker {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  private renewing = false;
   private lastSweep = 0;
   private lastScheduleSweep = 0;
   /** The first memory sweep comes a minute after start, so short-lived workers (tests, scripts) skip it. */
@@ -72,6 +79,7 @@ export class Worker {
     this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
     this.concurrency = options.concurrency ?? 100;
     this.orgIds = options.orgIds ? [...options.orgIds] : null;
+    this.maxRunsPerOrg = options.maxRunsPerOrg ?? MAX_CONCURRENT_RUNS_PER_ORG;
     this.leaseMs = options.leaseMs ?? LEASE_MS;
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
     this.pollMs = options.pollMs ?? IDLE_POLL_MS;
@@ -198,7 +206,7 @@ export class Worker {
           WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
             AND (${this.orgIds}::text[] IS NULL OR r.org_id = ANY(${this.orgIds}::text[]))
             AND (SELECT count(*) FROM runs busy
-                  WHERE busy.org_id = r.org_id AND busy.status = 'RUNNING' AND busy.lease_until >= now()) < ${MAX_CONCURRENT_RUNS_PER_ORG}
+                  WHERE busy.org_id = r.org_id AND busy.status = 'RUNNING' AND busy.lease_until >= now()) < ${this.maxRunsPerOrg}
           ORDER BY r.created_at
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
@@ -208,10 +216,16 @@ export class Worker {
   }
 
   private launch(runId: string, orgId: string): void {
+    // Our own lease lapsed (a heartbeat failed or came late) and nobody else took the run: the claim renewed it, and
+    // the execution already under way goes on. A second one would race it for the same trace in the same name.
+    if (this.active.has(runId)) return;
     const controller = new AbortController();
+    const since = new Date();
     const done = executeRun(this.deps, { runId, orgId, workerId: this.workerId }, controller.signal)
       .catch((error: unknown) => logger.error("run execution failed; its lease will expire and it will be retried", { runId, error }))
       .finally(() => {
+        // Trace export happens in the background: it never delays or fails the run (see server/observability).
+        this.deps.observer?.runDriven({ runId, orgId, since });
         this.active.delete(runId);
         this.wake?.();
       });
@@ -220,7 +234,10 @@ export class Worker {
 
   /** Heartbeat: extend our leases; a run we no longer hold, or one a person cancelled, is stopped. */
   private async renewLeases(): Promise<void> {
-    if (this.active.size === 0) return;
+    // A heartbeat slower than the interval (a loaded database) must not overlap the next: two updates of the same
+    // rows from one worker only queue behind each other, or deadlock.
+    if (this.active.size === 0 || this.renewing) return;
+    this.renewing = true;
     const ids = [...this.active.keys()];
     try {
       const held = await this.deps.db.$queryRaw<{ id: string; cancel_requested_at: Date | null }[]>`
@@ -228,12 +245,17 @@ export class Worker {
          WHERE id = ANY(${ids}) AND lease_owner = ${this.workerId} AND status = 'RUNNING'
         RETURNING id, cancel_requested_at`;
       const heldIds = new Map(held.map((row) => [row.id, row.cancel_requested_at]));
+      const renewed = new Set(ids);
       for (const run of this.active.values()) {
+        // A run claimed while this heartbeat was in flight was not in it: it is ours, not lost.
+        if (!renewed.has(run.runId)) continue;
         if (!heldIds.has(run.runId)) run.controller.abort("lease_lost" satisfies StopReason);
         else if (heldIds.get(run.runId)) run.controller.abort("cancel" satisfies StopReason);
       }
     } catch (error) {
       logger.warn("heartbeat failed", { workerId: this.workerId, error });
+    } finally {
+      this.renewing = false;
     }
   }
 

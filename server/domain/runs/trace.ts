@@ -1,6 +1,8 @@
-import type { Db } from "@/server/db";
+import crypto from "node:crypto";
+import type { Db, DbOrTx, Tx } from "@/server/db";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
+import { settleSpendReservation } from "../spend/reservations";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
@@ -57,32 +59,86 @@ async function assertLease(tx: Prisma.TransactionClient | Db, writer: TraceWrite
   if (held.count !== 1) throw new LeaseLost(writer.runId);
 }
 
-/** Appends one event at `seq`; the (run, seq) unique key makes a racing duplicate fail instead of forking the log. */
-export async function appendEvent(db: Db, writer: TraceWriter, seq: number, event: NewEvent) {
+/**
+ * Trace writes wait longer than Prisma's default 2 s for a connection: on the embedded database (one connection) many
+ * concurrent runs queue for it, and a step that gave up would stall its run until the lease expired.
+ */
+const TRACE_TRANSACTION = { maxWait: 15_000, timeout: 30_000 };
+
+/** The row appendEvent returns: the event as stored. */
+export interface AppendedEvent {
+  id: string;
+  seq: number;
+  type: RunEventTypeName;
+  name: string;
+  status: "PENDING" | "OK" | "ERROR";
+  payload: Prisma.JsonValue;
+  startedAt: Date;
+  endedAt: Date | null;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+}
+
+/** Event ids are made here (one statement inserts the row), unique like the cuids Prisma would make. */
+function newEventId(): string {
+  return `ev${crypto.randomBytes(12).toString("hex")}`;
+}
+
+/**
+ * Appends one event at `seq`; the (run, seq) unique key makes a racing duplicate fail instead of forking the log.
+ * One statement, so one round trip and one commit on the hot path: the lease check (with the step counter) and the
+ * insert are atomic because they are a single statement — the insert takes its run id from the lease update, so
+ * without the lease nothing is written, and a failed insert undoes the update.
+ */
+export async function appendEvent(
+  db: Db,
+  writer: TraceWriter,
+  seq: number,
+  event: NewEvent,
+  /** More writes committed with the event (e.g. its audit entry): one transaction, one commit, instead of two. */
+  alsoInTransaction?: (tx: Tx) => Promise<void>,
+): Promise<AppendedEvent> {
+  if (!alsoInTransaction) return insertEvent(db, writer, seq, event);
   return db.$transaction(async (tx) => {
-    await assertLease(tx, writer);
-    const created = await tx.runEvent.create({
-      data: {
-        orgId: writer.orgId,
-        runId: writer.runId,
-        seq,
-        type: event.type,
-        name: event.name ?? "",
-        status: event.status,
-        payload: event.payload,
-        idempotencyKey: event.idempotencyKey,
-        startedAt: event.startedAt ?? new Date(),
-        endedAt: event.endedAt === undefined ? (event.status === "PENDING" ? null : new Date()) : event.endedAt,
-        inputTokens: event.inputTokens ?? 0,
-        outputTokens: event.outputTokens ?? 0,
-        costMicros: event.costMicros ?? 0,
-      },
-    });
-    if (event.type !== "RUN_STARTED" && event.type !== "RUN_RESUMED" && event.type !== "RUN_FINISHED") {
-      await tx.run.update({ where: { id: writer.runId }, data: { stepCount: { increment: 1 } } });
-    }
+    const created = await insertEvent(tx, writer, seq, event);
+    await alsoInTransaction(tx);
     return created;
-  });
+  }, TRACE_TRANSACTION);
+}
+
+async function insertEvent(db: DbOrTx, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
+  const countsAsStep = event.type !== "RUN_STARTED" && event.type !== "RUN_RESUMED" && event.type !== "RUN_FINISHED" ? 1 : 0;
+  const startedAt = event.startedAt ?? new Date();
+  const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : new Date()) : event.endedAt;
+  const rows = await db.$queryRaw<
+    { id: string; seq: number; type: string; name: string; status: string; payload: Prisma.JsonValue; started_at: Date; ended_at: Date | null; input_tokens: number; output_tokens: number; cost_micros: number }[]
+  >`
+    WITH lease AS (
+      UPDATE runs SET updated_at = ${new Date()}, step_count = step_count + ${countsAsStep}::int
+       WHERE id = ${writer.runId} AND org_id = ${writer.orgId} AND lease_owner = ${writer.workerId} AND status = 'RUNNING'
+      RETURNING id)
+    INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
+    SELECT ${newEventId()}, ${writer.orgId}, lease.id, ${seq}::int, ${event.type}::"RunEventType", ${event.name ?? ""}, ${event.status}::"RunEventStatus",
+           ${JSON.stringify(event.payload)}::jsonb, ${event.idempotencyKey ?? null}, ${startedAt}::timestamp, ${endedAt}::timestamp,
+           ${event.inputTokens ?? 0}::int, ${event.outputTokens ?? 0}::int, ${event.costMicros ?? 0}::int
+      FROM lease
+    RETURNING id, seq, type::text AS type, name, status::text AS status, payload, started_at, ended_at, input_tokens, output_tokens, cost_micros`;
+  const row = rows[0];
+  if (!row) throw new LeaseLost(writer.runId);
+  return {
+    id: row.id,
+    seq: row.seq,
+    type: row.type as RunEventTypeName,
+    name: row.name,
+    status: row.status as AppendedEvent["status"],
+    payload: row.payload,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costMicros: row.cost_micros,
+  };
 }
 
 export interface EventCompletion {
@@ -93,11 +149,29 @@ export interface EventCompletion {
   costMicros?: number;
   /** Also written in the same transaction: the spend ledger row of a model call. */
   spend?: { agentId: string; userId: string; modelConfigId: string | null; model: string };
+  /** The model call's spend reservation, settled in the same transaction: replaced by `spend`, or released. */
+  spendReservationId?: string | null;
 }
 
 /** Completes a PENDING event (the "after" write) and rolls its usage into the run's totals atomically. */
-export async function completeEvent(db: Db, writer: TraceWriter, eventId: string, completion: EventCompletion) {
-  return db.$transaction(async (tx) => {
+export async function completeEvent(db: Db, writer: TraceWriter, eventId: string, completion: EventCompletion): Promise<void> {
+  const usage = (completion.inputTokens ?? 0) + (completion.outputTokens ?? 0) + (completion.costMicros ?? 0);
+  if (usage === 0 && !completion.spend && !completion.spendReservationId) {
+    // Nothing to roll into the run's totals (a tool call's result): the lease check and the update are one statement,
+    // one round trip — the event is only updated when the lease update found the run still ours.
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      WITH lease AS (
+        UPDATE runs SET updated_at = ${new Date()}
+         WHERE id = ${writer.runId} AND org_id = ${writer.orgId} AND lease_owner = ${writer.workerId} AND status = 'RUNNING'
+        RETURNING id)
+      UPDATE run_events SET status = ${completion.status}::"RunEventStatus", payload = ${JSON.stringify(completion.payload)}::jsonb,
+             ended_at = ${new Date()}::timestamp, input_tokens = 0, output_tokens = 0, cost_micros = 0
+       WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
+      RETURNING id`;
+    if (rows.length !== 1) throw new LeaseLost(writer.runId);
+    return;
+  }
+  await db.$transaction(async (tx) => {
     await assertLease(tx, writer);
     const { count } = await tx.runEvent.updateMany({
       where: { id: eventId, runId: writer.runId, status: "PENDING" },
@@ -135,7 +209,8 @@ export async function completeEvent(db: Db, writer: TraceWriter, eventId: string
         },
       });
     }
-  });
+    if (completion.spendReservationId) await settleSpendReservation(tx, writer.orgId, completion.spendReservationId);
+  }, TRACE_TRANSACTION);
 }
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";
@@ -178,7 +253,7 @@ export async function finishRun(
     });
     if (count !== 1) throw new LeaseLost(writer.runId);
     await wakeParent(tx, writer);
-  });
+  }, TRACE_TRANSACTION);
 }
 
 /**
@@ -206,7 +281,7 @@ export async function parkForChildren(db: Db, writer: TraceWriter, childRunIds: 
       data: { status: "WAITING_CHILDREN", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  });
+  }, TRACE_TRANSACTION);
 }
 
 /**
@@ -223,7 +298,7 @@ export async function parkForReview(db: Db, writer: TraceWriter, itemId: string)
       data: { status: "WAITING_REVIEW", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  });
+  }, TRACE_TRANSACTION);
 }
 
 /**
@@ -241,5 +316,5 @@ export async function parkForApproval(db: Db, writer: TraceWriter, approvalId: s
       data: { status: "WAITING_APPROVAL", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  });
+  }, TRACE_TRANSACTION);
 }

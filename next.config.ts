@@ -13,6 +13,10 @@ const nextConfig: NextConfig = {
     "bcryptjs",
     // pdf.js (PDF text extraction for knowledge uploads) loads its own modules at run time.
     "unpdf",
+    // One metrics registry per process (on globalThis), shared by the in-process worker and /api/metrics.
+    "prom-client",
+    "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/sdk-trace",
   ],
   // Lets several dev servers share one checkout (each with its own build folder); the default is .next.
   distDir: process.env.NEXT_DIST_DIR || ".next",

@@ -52,6 +52,13 @@ const EnvSchema = z.object({
   SWITCHBOARD_EMBEDDINGS_URL: z.preprocess(emptyToUndefined, z.url("SWITCHBOARD_EMBEDDINGS_URL must be an http(s) URL").optional()),
   SWITCHBOARD_EMBEDDINGS_MODEL: optionalString,
   SWITCHBOARD_EMBEDDINGS_API_KEY: optionalString,
+  /** When set, /api/metrics and a worker's /metrics require `Authorization: Bearer <token>`; unset = open. */
+  SWITCHBOARD_METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, "SWITCHBOARD_METRICS_TOKEN must be at least 16 characters").optional()),
+  /** OTLP/HTTP collector base URL (e.g. http://otel-collector:4318): when set, run traces are exported to <url>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyToUndefined, z.url("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318").optional()),
+  /** Extra headers for the collector, as OpenTelemetry spells them: `key1=value1,key2=value2` (e.g. an API key). */
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+  OTEL_SERVICE_NAME: z.preprocess(emptyToUndefined, z.string().default("switchboard")),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -159,6 +159,14 @@ export const endpoints = {
     auth: null,
     response: z.object({ status: z.enum(["ok", "degraded"]), database: z.enum(["embedded", "postgresql"]), checks: z.record(z.string(), z.string()) }),
   }),
+  ready: defineEndpoint({
+    method: "GET",
+    path: "/api/health/ready",
+    summary: "Readiness: the database answers and every migration of this build is applied (503 with the reason otherwise)",
+    tag: "System",
+    auth: null,
+    response: z.object({ status: z.enum(["ready", "not_ready"]), reason: z.string().optional(), checks: z.record(z.string(), z.string()) }),
+  }),
   openapi: defineEndpoint({
     method: "GET",
     path: "/api/v1/openapi.json",

@@ -17,8 +17,11 @@ import { PERIOD_ADJECTIVE, periodWindow, safeTimeZone, type Period, type PeriodW
  * - Periods are calendar days and months in the org's time zone (Org.timeZone), half-open [start, end).
  * - A HARD limit blocks once spent >= limit; any limit warns once spent reaches warnAtPercent of it. A SOFT limit
  *   never blocks, even far past 100 %.
- * - checkSpend runs before every model call: two SQL statements at most (the applicable limits, then one pass of
- *   conditional sums over the org's entries for the month), one when no limit applies.
+ * - Before every model call the kernel reserves the call's worst-case cost (reserveSpend in reservations.ts): one SQL
+ *   statement when no limit applies; with a HARD limit, a short transaction under the per-org advisory lock, so
+ *   concurrent runs sharing a budget overspend it by at most one call in total. checkSpend is the same judgement
+ *   without reserving: two statements at most (the applicable limits, then one pass of conditional sums over the
+ *   org's entries for the month).
  * - At most one limit per scope, target and period (no unique index exists, so writes serialise on a per-org
  *   advisory lock and check first). Every change is audited in the same transaction.
  * - Amounts are exact: dollars are parsed as decimals, never through floating point.
@@ -146,14 +149,14 @@ function stateOf(spentMicros: number, limitMicros: number, warnAtPercent: number
 // ─── Reading spend ─────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Timestamps are stored as UTC wall-clock values in `timestamp(3)` columns; casting ISO text keeps that exact. */
-const sqlTimestamp = (date: Date) => date.toISOString();
+export const sqlTimestamp = (date: Date) => date.toISOString();
 
-function toNumber(value: string | number | bigint | null | undefined): number {
+export function toNumber(value: string | number | bigint | null | undefined): number {
   if (value === null || value === undefined) return 0;
   return Number(value);
 }
 
-interface Windows {
+export interface Windows {
   timeZone: string;
   day: PeriodWindow;
   month: PeriodWindow;
@@ -214,6 +217,9 @@ export interface LimitStatus {
   mode: LimitMode;
   limitMicros: number;
   spentMicros: number;
+  /** Held by model calls still in flight (their worst-case cost; see reservations.ts). Absent when none. */
+  reservedMicros?: number;
+  /** Of (spent + reserved) against the limit. */
   percent: number;
   /** e.g. "Agent refund-agent · daily" */
   label: string;
@@ -254,27 +260,38 @@ function messageFor(status: Omit<LimitStatus, "message" | "label">, names: Targe
   const adjective = PERIOD_ADJECTIVE[status.period];
   const kind = status.mode === "HARD" ? "hard" : "soft";
   const limit = formatUsd(status.limitMicros);
-  const spent = formatUsd(status.spentMicros);
+  const reserved = status.reservedMicros ?? 0;
+  const spent = reserved > 0 ? `${formatUsd(status.spentMicros)} spent, ${formatUsd(reserved)} held by model calls in progress` : `${formatUsd(status.spentMicros)} spent`;
   const target = targetPhrase(status.scope, names);
-  if (status.spentMicros >= status.limitMicros) {
+  if (status.spentMicros + reserved >= status.limitMicros) {
     return status.mode === "HARD"
-      ? `The ${adjective} hard limit of ${limit} for ${target} is used up (${spent} spent).`
-      : `The ${adjective} soft limit of ${limit} for ${target} is exceeded (${spent} spent); runs continue.`;
+      ? `The ${adjective} hard limit of ${limit} for ${target} is used up (${spent}).`
+      : `The ${adjective} soft limit of ${limit} for ${target} is exceeded (${spent}); runs continue.`;
   }
   const who = target.replace(/^\w/, (c) => c.toUpperCase());
-  return `${who} has used ${Math.floor(status.percent)} % of ${status.scope === "USER" ? "their" : "its"} ${adjective} ${kind} limit of ${limit} (${spent} spent).`;
+  return `${who} has used ${Math.floor(status.percent)} % of ${status.scope === "USER" ? "their" : "its"} ${adjective} ${kind} limit of ${limit} (${spent}).`;
 }
 
 const SCOPE_ORDER: Record<LimitScope, number> = { ORG: 0, AGENT: 1, USER: 2 };
 const PERIOD_ORDER: Record<Period, number> = { DAY: 0, MONTH: 1 };
 
-/**
- * Compares the spend of the current day and month (in the org's time zone) with every limit that applies to a
- * model call made by `agentId` on behalf of `userId`: the org's own limits, the agent's and the user's. No
- * principal: the kernel calls this before each model call.
- */
-export async function checkSpend(db: DbOrTx, input: { orgId: string; agentId: string; userId: string; now?: Date }): Promise<SpendCheck> {
-  const { orgId, agentId, userId } = input;
+/** Who a model call is made for: the limits of the org, of this agent and of this member apply to it. */
+export interface SpendSubject {
+  orgId: string;
+  agentId: string;
+  userId: string;
+  now?: Date;
+}
+
+/** The limits that apply to a model call, with the org's current day and month; null when none applies. */
+export interface ApplicableLimits {
+  rows: (ApplicableLimitRow & { id: string; scope: LimitScope; period: Period; mode: LimitMode; limit_micros: string; warn_at_percent: number })[];
+  windows: Windows;
+  hasHardLimit: boolean;
+}
+
+export async function applicableLimits(db: DbOrTx, subject: SpendSubject): Promise<ApplicableLimits | null> {
+  const { orgId, agentId, userId } = subject;
   const limits = await db.$queryRaw<ApplicableLimitRow[]>`
     SELECT o.time_zone, l.id, l.scope::text AS scope, l.period::text AS period, l.mode::text AS mode,
            l.limit_micros::text AS limit_micros, l.warn_at_percent,
@@ -288,11 +305,21 @@ export async function checkSpend(db: DbOrTx, input: { orgId: string; agentId: st
       LEFT JOIN agents a ON a.id = l.agent_id
       LEFT JOIN users u ON u.id = l.user_id
      WHERE o.id = ${orgId}`;
-  const applicable = limits.filter((row) => row.id !== null);
-  const none: SpendCheck = { blocked: null, warnings: [] };
-  if (applicable.length === 0) return none;
+  const rows = limits.filter(
+    (row): row is ApplicableLimits["rows"][number] =>
+      row.id !== null && row.scope !== null && row.period !== null && row.mode !== null && row.limit_micros !== null && row.warn_at_percent !== null,
+  );
+  if (rows.length === 0) return null;
+  return { rows, windows: windowsFor(limits[0]?.time_zone, subject.now ?? new Date(), orgId), hasHardLimit: rows.some((row) => row.mode === "HARD") };
+}
 
-  const { day, month } = windowsFor(limits[0]?.time_zone, input.now ?? new Date(), orgId);
+/** Micro-dollars per limit target and period ("org_day", "agent_month", ...). */
+export type SpendAmounts = (scope: LimitScope, period: Period) => number;
+
+/** What the org, the agent and the member spent in the day and month windows: one pass over the month's entries. */
+export async function spentAmounts(db: DbOrTx, subject: SpendSubject, windows: Windows): Promise<SpendAmounts> {
+  const { orgId, agentId, userId } = subject;
+  const { day, month } = windows;
   const dayStart = sqlTimestamp(day.start);
   const dayEnd = sqlTimestamp(day.end);
   const [totals] = await db.$queryRaw<SpendTotalsRow[]>`
@@ -309,18 +336,27 @@ export async function checkSpend(db: DbOrTx, input: { orgId: string; agentId: st
      WHERE org_id = ${orgId}
        AND created_at >= ${sqlTimestamp(month.start)}::timestamp
        AND created_at < ${sqlTimestamp(month.end)}::timestamp`;
-  const spentFor = (scope: LimitScope, period: Period): number => {
+  return (scope, period) => {
     if (!totals) return 0;
     const key = `${scope === "ORG" ? "org" : scope === "AGENT" ? "agent" : "user"}_${period === "DAY" ? "day" : "month"}` as const;
     return toNumber(totals[key]);
   };
+}
 
+const NOTHING: SpendAmounts = () => 0;
+
+/**
+ * Compares spent (plus, for the kernel's reservations, what calls in flight may still cost) with each applicable
+ * limit. A HARD limit blocks once spent + reserved reaches it.
+ */
+export function judgeSpend(limits: ApplicableLimits, spent: SpendAmounts, reserved: SpendAmounts = NOTHING): SpendCheck {
   const over: { status: LimitStatus; names: TargetNames; blocks: boolean }[] = [];
-  for (const row of applicable) {
-    if (!row.id || !row.scope || !row.period || !row.mode || row.limit_micros === null || row.warn_at_percent === null) continue;
+  for (const row of limits.rows) {
     const limitMicros = toNumber(row.limit_micros);
-    const spentMicros = spentFor(row.scope, row.period);
-    const state = stateOf(spentMicros, limitMicros, row.warn_at_percent);
+    const spentMicros = spent(row.scope, row.period);
+    const reservedMicros = reserved(row.scope, row.period);
+    const committedMicros = spentMicros + reservedMicros;
+    const state = stateOf(committedMicros, limitMicros, row.warn_at_percent);
     if (state === "ok") continue;
     const names = { agentSlug: row.agent_slug, userName: row.user_name, userEmail: row.user_email };
     over.push({
@@ -333,13 +369,14 @@ export async function checkSpend(db: DbOrTx, input: { orgId: string; agentId: st
         mode: row.mode,
         limitMicros,
         spentMicros,
-        percent: percentOf(spentMicros, limitMicros),
+        ...(reservedMicros > 0 ? { reservedMicros } : {}),
+        percent: percentOf(committedMicros, limitMicros),
         label: limitLabel(row.scope, row.period, names),
         message: "",
       },
     });
   }
-  if (over.length === 0) return none;
+  if (over.length === 0) return { blocked: null, warnings: [] };
   over.sort(
     (a, b) =>
       Number(b.blocks) - Number(a.blocks) ||
@@ -357,6 +394,17 @@ export async function checkSpend(db: DbOrTx, input: { orgId: string; agentId: st
       .sort((a, b) => b.status.percent - a.status.percent)
       .map(finish),
   };
+}
+
+/**
+ * Compares the spend of the current day and month (in the org's time zone) with every limit that applies to a
+ * model call made by `agentId` on behalf of `userId`: the org's own limits, the agent's and the user's. No
+ * principal. The kernel reserves instead (reserveSpend in reservations.ts), which also counts calls in flight.
+ */
+export async function checkSpend(db: DbOrTx, input: SpendSubject): Promise<SpendCheck> {
+  const limits = await applicableLimits(db, input);
+  if (!limits) return { blocked: null, warnings: [] };
+  return judgeSpend(limits, await spentAmounts(db, input, limits.windows));
 }
 
 // ─── Console: read ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -532,7 +580,8 @@ export async function listSpendTargets(db: DbOrTx, principal: Principal) {
 
 type ParsedLimit = z.output<typeof CreateSpendLimitInput>;
 
-async function lockOrgLimits(tx: Tx, orgId: string): Promise<void> {
+/** Serialises limit changes and the kernel's spend reservations of one org (see reservations.ts). */
+export async function lockOrgLimits(tx: Tx, orgId: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"spendlimits:" + orgId}))`;
 }
 

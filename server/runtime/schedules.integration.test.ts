@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,9 +11,9 @@ import { setSchedule } from "../domain/triggers/schedules";
 import { migrationSql } from "../testing/databases";
 import { createTestOrg, type TestOrg } from "../testing/fixtures";
 import { createScriptedAgent } from "../testing/kernel-fixtures";
+import { startWorkerProcess, type WorkerProcess } from "../testing/worker-process";
 import { SCHEDULE_SWEEP_MS } from "./worker";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;
 
 /**
@@ -45,37 +44,9 @@ async function createOwnDatabase(): Promise<{ url: string; drop: () => Promise<v
   };
 }
 
-/** A real `npm run worker` process; resolves once it says it is ready (see workers.integration.test.ts). */
-async function startWorker(databaseUrl: string, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/runtime/main.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error("the worker did not report ready within 60 s")), 60_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/worker \S+ ready/.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited with ${code} before it was ready`));
-    });
-  });
-  child.stdout?.resume();
-  return child;
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
+/** A real `npm run worker` process with the default lease and concurrency, as production runs it. */
+function startWorker(databaseUrl: string, dataDir: string): Promise<WorkerProcess> {
+  return startWorkerProcess({ databaseUrl, dataDir });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,7 +56,7 @@ describe("scheduled runs with two standalone workers [postgresql]", () => {
   let db: Db;
   let org: TestOrg;
   let dataDir: string;
-  const workers: ChildProcess[] = [];
+  const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
     database = await createOwnDatabase();
@@ -95,7 +66,7 @@ describe("scheduled runs with two standalone workers [postgresql]", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map(stopWorker));
+    await Promise.all(workers.map((worker) => worker.stop()));
     await db?.$disconnect();
     await database?.drop();
   });
@@ -122,7 +93,7 @@ describe("scheduled runs with two standalone workers [postgresql]", () => {
     // Let the last run finish (a one-turn script takes well under a second), then stop both workers.
     const deadline = Date.now() + 30_000;
     while ((await runsOfAgent()).some((run) => run.status !== "SUCCEEDED") && Date.now() < deadline) await sleep(250);
-    await Promise.all(workers.splice(0).map(stopWorker));
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
     expect(Date.now()).toBeLessThan(expectedTicks[2]!.getTime() + MINUTE);
 
     const runs = await runsOfAgent();

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,46 +9,21 @@ import { createRun, getRunTrace } from "../domain/runs/runs";
 import { openTestDatabase, type TestDatabase } from "../testing/databases";
 import { createTestOrg, type TestOrg } from "../testing/fixtures";
 import { createDemoToolsFor, createScriptedAgent, waitForRun } from "../testing/kernel-fixtures";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
+import { startWorkerProcess, type WorkerProcess } from "../testing/worker-process";
 
 /**
  * A real `npm run worker` process on the PostgreSQL test database, with a short lease so a killed one is replaced
- * fast. Resolves once it has printed that it is ready, so a test never races a worker that is still starting.
+ * fast.
  */
-async function startWorker(dataDir: string, options: { concurrency?: number; orgId?: string } = {}): Promise<ChildProcess> {
-  // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, so SIGKILL on the
-  // CLI would leave the real worker running as an orphan.
-  const args = ["--import", "tsx", "server/runtime/main.ts", "--lease-ms", "2000", "--heartbeat-ms", "500", "--concurrency", String(options.concurrency ?? 100), ...(options.orgId ? ["--orgs", options.orgId] : [])];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: env.DATABASE_URL_TEST, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
+function startWorker(dataDir: string, options: { concurrency?: number; orgId?: string } = {}): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    databaseUrl: env.DATABASE_URL_TEST,
+    dataDir,
+    leaseMs: 2000,
+    heartbeatMs: 500,
+    concurrency: options.concurrency ?? 100,
+    ...(options.orgId ? { orgIds: [options.orgId] } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error("the worker did not report ready within 60 s")), 60_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/worker \S+ ready/.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited with ${code} before it was ready`));
-    });
-  });
-  child.stdout?.resume();
-  return child;
-}
-
-async function stopWorker(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
 }
 
 describe("standalone workers on PostgreSQL", () => {
@@ -58,7 +32,7 @@ describe("standalone workers on PostgreSQL", () => {
   let org: TestOrg;
   let demo: Awaited<ReturnType<typeof createDemoToolsFor>>;
   let workerDataDir: string;
-  const workers: ChildProcess[] = [];
+  const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
     database = await openTestDatabase("postgresql");
@@ -69,7 +43,7 @@ describe("standalone workers on PostgreSQL", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map(stopWorker));
+    await Promise.all(workers.map((worker) => worker.stop()));
     await database?.close();
   });
 
@@ -96,8 +70,7 @@ describe("standalone workers on PostgreSQL", () => {
       if (Date.now() > deadline) throw new Error("the first worker never reached the refund");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    first.kill("SIGKILL");
-    await new Promise((resolve) => first.once("exit", resolve));
+    await first.kill("SIGKILL");
     expect((await db.run.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
 
     workers.push(await startWorker(workerDataDir, { orgId: org.orgId }));
@@ -128,7 +101,7 @@ describe("standalone workers on PostgreSQL", () => {
   it("runs 100 concurrent runs on two workers, each exactly once", async () => {
     // Two fresh workers that can each hold at most 25 runs at a time: neither can take all 100 in one go, and the
     // runs last long enough (several rounds of 25) for both workers' polls to find queued runs.
-    await Promise.all(workers.map(stopWorker));
+    await Promise.all(workers.map((worker) => worker.stop()));
     workers.push(...(await Promise.all([startWorker(workerDataDir, { concurrency: 25, orgId: org.orgId }), startWorker(workerDataDir, { concurrency: 25, orgId: org.orgId })])));
     const agent = await createScriptedAgent(db, org, {
       tools: ["lookup_order"],

@@ -1,12 +1,9 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ROLE_SCOPES } from "@/lib/scopes";
-import { createPrismaClient, type Db } from "@/server/db";
+import type { Db } from "@/server/db";
 import { DASHBOARD_RANGES, getDashboard, type DashboardRange } from "@/server/domain/dashboard/dashboard";
 import type { Principal } from "@/server/domain/identity/principal";
+import { openEmbeddedBench } from "./lib/databases";
+import { percentile, runMain } from "./lib/stats";
 import { seedRunHistory } from "./seed-history";
 
 /**
@@ -25,26 +22,6 @@ const WARM_UP = 5;
 const ITERATIONS = 30;
 const TARGET_MS = 300;
 const DEFAULT_RANGE: DashboardRange = "24h";
-
-// tsx runs this file as CommonJS: __dirname, not import.meta.
-const MIGRATIONS_DIR = path.resolve(__dirname, "../prisma/migrations");
-
-function migrationSql(): string[] {
-  return fs
-    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = (sorted.length - 1) * p;
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (rank - low);
-}
 
 const ms = (value: number) => `${value.toFixed(1).padStart(6)} ms`;
 
@@ -74,14 +51,11 @@ async function time(db: Db, principal: Principal, range: DashboardRange): Promis
 }
 
 async function main(): Promise<number> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-bench-dashboard-"));
-  const pglite = new PGlite(path.join(dataDir, "pglite"));
-  const db = createPrismaClient(new PrismaPGlite(pglite));
+  let started = Date.now();
+  const bench = await openEmbeddedBench("dashboard");
+  const { db } = bench;
   try {
-    console.log(`Embedded database (PGlite) in ${dataDir}`);
-    let started = Date.now();
-    for (const sql of migrationSql()) await pglite.exec(sql);
-    console.log(`Migrated in ${Date.now() - started} ms`);
+    console.log(`Database: ${bench.label}, migrated in ${Date.now() - started} ms; ${await bench.durability()}`);
 
     const principal = await createOwner(db);
     const seeded = await seedRunHistory(db, { orgId: principal.orgId, userId: principal.userId ?? "", runs: RUNS, days: DAYS });
@@ -90,7 +64,7 @@ async function main(): Promise<number> {
         `${seeded.spendEntries} spend entries, ${seeded.approvals} pending approvals, ${seeded.drafts} pending drafts in ${seeded.elapsedMs} ms`,
     );
     started = Date.now();
-    await pglite.exec("ANALYZE");
+    await bench.query("ANALYZE");
     console.log(`Analyzed in ${Date.now() - started} ms`);
 
     const month = await getDashboard(db, principal, { range: "30d" });
@@ -115,16 +89,8 @@ async function main(): Promise<number> {
     console.log(`\n${ok ? "PASS" : "FAIL"}: p95 of the default range (${DEFAULT_RANGE}) is ${defaultP95.toFixed(1)} ms; target < ${TARGET_MS} ms.`);
     return ok ? 0 : 1;
   } finally {
-    await db.$disconnect();
-    await pglite.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

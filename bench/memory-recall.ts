@@ -1,19 +1,14 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
-import { createPrismaClient, type Db } from "@/server/db";
+import type { Db } from "@/server/db";
 import { Prisma } from "@/server/generated/prisma/client";
 import { recallForRun } from "@/server/domain/memory/memories";
+import { benchDatabaseKinds, openBenchDatabase, type BenchDatabaseKind } from "./lib/databases";
+import { percentile, runMain } from "./lib/stats";
 
 /**
  * How long a run's recall takes (the remember/recall tools and run-start injection call recallForRun, k = 5) in an
  * organisation with 100,000 memories, on the embedded database (PGlite, a data folder on disk, as `npm start` runs
- * it) and on PostgreSQL (BENCH_DATABASE_URL; its schema is dropped and recreated).
+ * it) and on PostgreSQL (BENCH_DATABASE_URL, default switchboard_bench; its schema is dropped and recreated).
  *
  *   npm run bench:memory            (or: npx tsx bench/memory-recall.ts)
  *   BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_bench npm run bench:memory
@@ -30,27 +25,6 @@ const WARM_UP = 30;
 const ITERATIONS = 300;
 const K = 5;
 const TARGETS = { postgresql: 20, embedded: 50 } as const;
-const PG_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test_bench";
-
-// tsx runs this file as CommonJS: __dirname, not import.meta.
-const MIGRATIONS_DIR = path.resolve(__dirname, "../prisma/migrations");
-
-function migrationSql(): string[] {
-  return fs
-    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = (sorted.length - 1) * p;
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (rank - low);
-}
 
 const ms = (value: number) => `${value.toFixed(1).padStart(6)} ms`;
 
@@ -214,60 +188,22 @@ async function benchDatabase(label: string, db: Db, analyze: () => Promise<void>
   return result;
 }
 
-async function onEmbedded(): Promise<Result> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-bench-memory-"));
-  const pglite = new PGlite(path.join(dataDir, "pglite"));
-  const db = createPrismaClient(new PrismaPGlite(pglite));
+async function onDatabase(kind: BenchDatabaseKind): Promise<Result> {
+  const bench = await openBenchDatabase(kind, "memory", { poolSize: 4 });
   try {
-    console.log(`\nEmbedded database (PGlite) in ${dataDir}`);
-    for (const sql of migrationSql()) await pglite.exec(sql);
-    return await benchDatabase("embedded", db, async () => {
-      await pglite.exec("ANALYZE");
+    console.log(`\nDatabase: ${bench.label}; ${await bench.durability()}`);
+    // The embedded database has no autovacuum: ANALYZE by hand, as the worker's memory sweep does.
+    return await benchDatabase(kind, bench.db, async () => {
+      await bench.query(kind === "embedded" ? "ANALYZE" : "VACUUM ANALYZE memories");
     });
   } finally {
-    await db.$disconnect();
-    await pglite.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function onPostgres(): Promise<Result> {
-  const url = new URL(PG_URL);
-  const name = url.pathname.slice(1);
-  if (!/bench|test/i.test(name)) throw new Error(`Refusing to reset "${name}": BENCH_DATABASE_URL must name a bench or test database.`);
-  const admin = new URL(PG_URL);
-  admin.pathname = "/postgres";
-  const adminClient = new pg.Client({ connectionString: admin.toString() });
-  await adminClient.connect();
-  try {
-    const exists = await adminClient.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (exists.rowCount === 0) await adminClient.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await adminClient.end();
-  }
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
-    for (const sql of migrationSql()) await client.query(sql);
-  } finally {
-    await client.end();
-  }
-  const db = createPrismaClient(new PrismaPg({ connectionString: PG_URL, max: 4 }));
-  try {
-    console.log(`\nPostgreSQL at ${url.host}/${name}`);
-    return await benchDatabase("postgresql", db, async () => {
-      await db.$executeRawUnsafe("VACUUM ANALYZE memories");
-    });
-  } finally {
-    await db.$disconnect();
+    await bench.close();
   }
 }
 
 async function main(): Promise<number> {
   const results: [keyof typeof TARGETS, Result][] = [];
-  results.push(["embedded", await onEmbedded()]);
-  if (!process.env.BENCH_SKIP_POSTGRES) results.push(["postgresql", await onPostgres()]);
+  for (const kind of benchDatabaseKinds()) results.push([kind, await onDatabase(kind)]);
 
   console.log(`\nrecallForRun over ${MEMORIES.toLocaleString("en")} memories, k=${K}:`);
   console.log("  database        p50        p95        max    target p95");
@@ -280,10 +216,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -131,3 +131,29 @@ test("a member sees the approval queue read-only: no approve, edit or reject but
   expect(rejected.status()).toBe(200);
   await waitForStatus(request, id, /^(succeeded|failed|halted)$/);
 });
+
+test("an owner allow-lists private hosts for tool servers; an entry that is not a host is refused with a message", async ({ page }) => {
+  const owner = credentialFor("OWNER");
+  await signIn(page, owner.email, owner.password);
+  await page.goto("/admin/policies");
+  const hosts = page.getByLabel("Private hosts tool servers may use");
+  await expect(hosts).toBeVisible({ timeout: 15_000 });
+
+  await hosts.fill("http://mcp.internal:8080/path");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByText("“http://mcp.internal:8080/path” is not a host name, IP address or CIDR range", { exact: false }).first()).toBeVisible();
+
+  // WHATWG spellings are stored normalised: 0x7f.1 is 127.0.0.1.
+  await hosts.fill("mcp.internal\n0x7f.1\n10.0.0.0/24");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByText("Saved the governance settings")).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("Private hosts tool servers may use")).toHaveValue("mcp.internal\n127.0.0.1\n10.0.0.0/24");
+  await page.getByLabel("Private hosts tool servers may use").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: "test-results/screens/governance-egress.png", fullPage: true });
+
+  // Leave the demo organisation as it was: public tool servers only.
+  await page.getByLabel("Private hosts tool servers may use").fill("");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByText("Saved the governance settings").first()).toBeVisible();
+});

@@ -15,6 +15,7 @@ import { setAgentToolGrants } from "@/server/domain/tools/tools";
 import { setSchedule } from "@/server/domain/triggers/schedules";
 import { issueWebhookSecret } from "@/server/domain/triggers/webhooks";
 import { runtimeSecrets } from "@/server/env";
+import { expectedMigrations } from "@/server/observability/readiness";
 import { createTestAgentAndRun, createTestApiKey, createTestOrg, type TestOrg } from "@/server/testing/fixtures";
 
 /** Plaintexts that must never come back from any endpoint, and what they are. */
@@ -42,7 +43,22 @@ export interface SeededOrg {
  * they exist (so rows look exactly as in production) and directly where only the kernel writes them (run events).
  * Every free-text field carries `marker`, so a leak of any row shows up as a substring search.
  */
+/**
+ * Test databases are built from the raw migration SQL; record the history `npm run db:deploy` would have written, so
+ * the readiness endpoint is exercised on a ready database (its 503 is covered by readiness.integration.test.ts).
+ */
+async function recordMigrationHistory(db: Db): Promise<void> {
+  await db.$executeRawUnsafe(
+    `CREATE TABLE IF NOT EXISTS _prisma_migrations (id text PRIMARY KEY, checksum text NOT NULL DEFAULT '', finished_at timestamptz,
+       migration_name text NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count int NOT NULL DEFAULT 1)`,
+  );
+  for (const name of expectedMigrations()) {
+    await db.$executeRaw`INSERT INTO _prisma_migrations (id, migration_name, finished_at) VALUES (${name}, ${name}, now()) ON CONFLICT (id) DO NOTHING`;
+  }
+}
+
 export async function seedRichOrg(db: Db, label: string): Promise<SeededOrg> {
+  await recordMigrationHistory(db);
   const marker = `${label.toUpperCase()}-CANARY-${crypto.randomBytes(6).toString("hex")}`;
   const org = await createTestOrg(db, label);
   const owner = org.principals.OWNER;

@@ -116,9 +116,12 @@ export async function reserveSpend(db: Db, request: SpendReservationRequest): Pr
         DELETE FROM spend_reservations
          WHERE org_id = ${request.orgId}
            AND (run_id = ${request.runId} OR expires_at <= ${sqlTimestamp(now)}::timestamp)`;
-      // After the lock, so this statement's snapshot sees every reservation and entry committed before us.
-      const spent = await spentAmounts(tx, subject, limits.windows);
+      // After the lock, so these statements see every reservation and entry committed before us. Reservations are
+      // read BEFORE spend: a call settling in between (reservation deleted, entry inserted, one commit) is then
+      // counted twice (safe) rather than not at all — read the other way round at READ COMMITTED, a settle landing
+      // between the two statements vanished from both and admitted one call too many (seen on PostgreSQL in CI).
       const reserved = await reservedAmounts(tx, subject, now);
+      const spent = await spentAmounts(tx, subject, limits.windows);
       const check = judgeSpend(limits, spent, reserved);
       if (check.blocked) return { ...check, reservationId: null };
       const row = await tx.spendReservation.create({

@@ -8,6 +8,7 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, Transacti
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { createPrismaClient, type Db } from "@/server/db";
+import { migrationSql } from "@/server/testing/migrations";
 
 /**
  * The databases the benches run on, opened exactly as the application opens them: the embedded database is PGlite on
@@ -44,17 +45,7 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-// tsx runs the benches as CommonJS: __dirname, not import.meta.
-const MIGRATIONS_DIR = path.resolve(__dirname, "../../prisma/migrations");
-
-export function migrationSql(): string[] {
-  return fs
-    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
-}
+export { migrationSql };
 
 /** The PostgreSQL scratch database of the benches; its schema is reset by every bench that opens it. */
 export function benchPostgresUrl(): string {

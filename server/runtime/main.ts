@@ -18,7 +18,7 @@ const { values } = parseArgs({
     "heartbeat-ms": { type: "string" },
     // Comma-separated organisation ids: a worker dedicated to some tenants (default: every organisation).
     orgs: { type: "string" },
-    // Serve GET /healthz, /readyz and /metrics on this port (0: any free port); the port is printed at start.
+    // Serve GET /healthz, /readyz and /metrics on this port (0 picks a free port); the port is printed at start.
     "health-port": { type: "string" },
     // Runs of one organisation in progress at once across all workers (default 50).
     "max-runs-per-org": { type: "string" },

@@ -53,7 +53,7 @@ function superjsonEncoding(input: unknown): string | null {
   }
 }
 
-/** What a hand-written client (curl) can send: any JSON, pollution keys and all. */
+/** What a hand-written client (curl) can send: arbitrary JSON, pollution keys and all. */
 const rawEncoding = (input: unknown) => JSON.stringify({ json: input }) ?? "{}";
 
 interface TrpcErrorBody {

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -7,20 +5,12 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe } from "vitest";
 import { createPrismaClient, type Db } from "../db";
 import { env } from "../env";
+import { migrationSql } from "./migrations";
 
 export const TEST_DATABASES = ["pglite", "postgresql"] as const;
 export type TestDatabaseKind = (typeof TEST_DATABASES)[number];
 
-const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
-
-export function migrationSql(): string[] {
-  return fs
-    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
-}
+export { migrationSql };
 
 export interface TestDatabase {
   kind: TestDatabaseKind;

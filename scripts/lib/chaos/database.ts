@@ -1,21 +1,8 @@
-import fs from "node:fs";
-import path from "node:path";
 import pg from "pg";
-
-const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../../prisma/migrations");
+import { migrationSql } from "@/server/testing/migrations";
 
 /** Connections of the chaos harness itself carry this name, so the connection dropper spares them. */
 export const HARNESS_APPLICATION_NAME = "switchboard-chaos";
-
-/** The migrations in order, as the test global setup applies them (that module imports vitest, so not reused). */
-function migrationSql(): string[] {
-  return fs
-    .readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((dir) => fs.readFileSync(path.join(MIGRATIONS_DIR, dir, "migration.sql"), "utf8"));
-}
 
 export interface ScratchDatabase {
   name: string;

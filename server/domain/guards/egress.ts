@@ -257,7 +257,7 @@ function canonicalIp(text: string): string | null {
 
 /**
  * An allow-list entry in canonical form, or null when it is not one. Accepted: a host name ("mcp.internal",
- * IDN names become punycode), an IPv4 or IPv6 address (brackets optional, any form the URL parser accepts, e.g.
+ * IDN names become punycode), an IPv4 or IPv6 address (brackets optional, every form the URL parser accepts, e.g.
  * 0x7f.1 becomes 127.0.0.1), or a CIDR range ("10.0.0.0/24", "fd00::/8"). Not accepted: ports, paths, schemes,
  * wildcards.
  */

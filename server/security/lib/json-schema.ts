@@ -36,6 +36,8 @@ export interface JsonSchema {
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, {
     io: "input",
+    // A zod option (not a TypeScript any): schemas JSON Schema cannot express (transforms, custom refinements)
+    // become "accept anything" here, and the fuzzer then throws arbitrary values at them — what we want.
     unrepresentable: "any",
     // tRPC carries Dates (superjson): mark them so generated inputs can hold one.
     override: (ctx) => {

@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "./generated/prisma/client";
 import { databaseTarget, type DatabaseTarget } from "./env";
+import { attachSql, closeSql, pgliteSqlPool, postgresSqlPool } from "./sql";
 
 /** Columns that must never leave the server by accident: reading them takes an explicit `omit: { x: false }`. */
 const OMIT_SECRET_COLUMNS = {
@@ -38,15 +39,23 @@ export interface DatabaseHandle {
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === "postgres") {
     const adapter = new PrismaPg({ connectionString: target.url, max: 10 });
-    const db = createPrismaClient(adapter);
-    return { db, target, close: () => db.$disconnect() };
+    // The kernel's trace writes go straight to node-postgres (server/sql.ts): a small pool beside Prisma's.
+    const db = attachSql(createPrismaClient(adapter), postgresSqlPool(target.url, 10));
+    return {
+      db,
+      target,
+      close: async () => {
+        await db.$disconnect();
+        await closeSql(db);
+      },
+    };
   }
   // PGlite's own mkdir is not recursive.
   fs.mkdirSync(path.dirname(target.dataDir), { recursive: true });
   // pgvector is loaded with the client (PGlite cannot add an extension later); hybrid memory search enables it.
   const pglite = new PGlite(target.dataDir, { extensions: { vector } });
   await pglite.waitReady;
-  const db = createPrismaClient(new PrismaPGlite(pglite));
+  const db = attachSql(createPrismaClient(new PrismaPGlite(pglite)), pgliteSqlPool(pglite));
   return {
     db,
     target,

@@ -8,6 +8,7 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, Transacti
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { createPrismaClient, type Db } from "@/server/db";
+import { attachSql, closeSql, pgliteSqlPool, postgresSqlPool, type SqlClient, type SqlPool } from "@/server/sql";
 import { migrationSql } from "@/server/testing/migrations";
 
 /**
@@ -105,6 +106,25 @@ function countingAdapter(factory: SqlMigrationAwareDriverAdapterFactory, counter
   });
 }
 
+/** The kernel's SQL path (server/sql.ts), counted like the Prisma adapter's statements. */
+function countingSqlPool(pool: SqlPool, counter: SqlCounter): SqlPool {
+  const counted = (client: SqlClient, inTransaction: boolean): SqlClient => ({
+    query: (text, params) => {
+      counter.statements += 1;
+      if (!inTransaction) counter.standalone += 1;
+      return client.query(text, params);
+    },
+  });
+  return {
+    ...counted(pool, false),
+    transaction: (work) => {
+      counter.transactions += 1;
+      return pool.transaction((tx) => work(counted(tx, true)));
+    },
+    close: () => pool.close(),
+  };
+}
+
 /** PGlite on a fresh data folder on disk, migrated; the folder is deleted on close. */
 export async function openEmbeddedBench(prefix: string): Promise<BenchDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `sb-bench-${prefix}-`));
@@ -113,7 +133,7 @@ export async function openEmbeddedBench(prefix: string): Promise<BenchDatabase> 
   await pglite.waitReady;
   for (const sql of migrationSql()) await pglite.exec(sql);
   const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0 };
-  const db = createPrismaClient(countingAdapter(new PrismaPGlite(pglite), sql));
+  const db = attachSql(createPrismaClient(countingAdapter(new PrismaPGlite(pglite), sql)), countingSqlPool(pgliteSqlPool(pglite), sql));
   const query = async <T>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows;
   return {
     kind: "embedded",
@@ -125,6 +145,7 @@ export async function openEmbeddedBench(prefix: string): Promise<BenchDatabase> 
     durability: async () => `PGlite ${await describeDurability((text) => query<{ setting: string }>(text))}`,
     close: async () => {
       await db.$disconnect();
+      await closeSql(db);
       await pglite.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -160,7 +181,8 @@ export async function openPostgresBench(options: { url?: string; poolSize?: numb
   const url = options.url ?? benchPostgresUrl();
   await resetPostgres(url);
   const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0 };
-  const db = createPrismaClient(countingAdapter(new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 }), sql));
+  const poolSize = options.poolSize ?? 10;
+  const db = attachSql(createPrismaClient(countingAdapter(new PrismaPg({ connectionString: url, max: poolSize }), sql)), countingSqlPool(postgresSqlPool(url, poolSize), sql));
   const raw = new pg.Pool({ connectionString: url, max: 2 });
   const parsed = new URL(url);
   const query = async <T>(text: string, params: unknown[] = []) => (await raw.query(text, params)).rows as T[];
@@ -177,6 +199,7 @@ export async function openPostgresBench(options: { url?: string; poolSize?: numb
     },
     close: async () => {
       await db.$disconnect();
+      await closeSql(db);
       await raw.end();
     },
   };

@@ -17,5 +17,9 @@ export function isDatabaseFailure(error: unknown): boolean {
   ) {
     return true;
   }
+  // PostgreSQL's own classes, as node-postgres reports them on the kernel's SQL path: connection exceptions (08),
+  // insufficient resources (53: too many connections), operator intervention (57: terminated, shutting down).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^(08|53|57)/.test(code)) return true;
   return error instanceof Error && CONNECTION_FAILURE.test(error.message);
 }

@@ -1,14 +1,25 @@
 import crypto from "node:crypto";
 import type { Prisma } from "../generated/prisma/client";
-import { appendAudit } from "../domain/audit/audit-log";
+import type { AuditEntry } from "../domain/audit/audit-log";
 import { requestApproval, voidPendingApprovals } from "../domain/approvals/approvals";
 import { canonicalJson } from "../domain/canonical";
-import { loadGovernanceSettings } from "../domain/governance/settings";
 import { wrapUntrusted, type Redactor } from "../domain/guards/redact";
-import { userMayActFor } from "../domain/identity/acting-for";
 import { decideToolCall } from "../domain/policy/engine";
-import { loadPolicyRules } from "../domain/policy/policies";
-import { appendEvent, completeEvent, finishRun, LeaseLost, parkForApproval, parkForChildren, parkForReview, type FinalStatus, type TraceWriter } from "../domain/runs/trace";
+import { loadToolCallGate } from "../domain/policy/tool-call-gate";
+import {
+  appendEvent,
+  appendEvents,
+  completeEvent,
+  finishRun,
+  LeaseLost,
+  parkForApproval,
+  parkForChildren,
+  parkForReview,
+  type AppendedEvent,
+  type FinalStatus,
+  type NewEvent,
+  type TraceWriter,
+} from "../domain/runs/trace";
 import { estimateMaxCallCostMicros, reservationLifetimeMs, reserveSpend } from "../domain/spend/reservations";
 import { commitArgs, discardOpenDrafts, readReview, submitDraft, type CommitAction } from "../domain/inbox/inbox";
 import { readChildRuns, startChildRun, TERMINAL_RUN_STATUSES } from "../domain/runs/delegation";
@@ -288,10 +299,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   });
   let nextSeq = (events[events.length - 1]?.seq ?? 0) + 1;
   let costMicros = run.costMicros;
-
-  const append = async (event: Parameters<typeof appendEvent>[3], alsoInTransaction?: Parameters<typeof appendEvent>[4]) => {
-    const created = await appendEvent(db, writer, nextSeq, event, alsoInTransaction);
-    nextSeq += 1;
+  // Every trace write reads the run's row under its lock and reports whether a person asked to cancel: the loop's
+  // check uses what the latest write saw instead of reading the row again (one round trip per step fewer). Only
+  // when nothing was written since the last check is the row read.
+  let cancelSeenByLastWrite: boolean | null = null;
+  const takeCancelSeen = (): boolean | null => {
+    const seen = cancelSeenByLastWrite;
+    cancelSeenByLastWrite = null;
+    return seen;
+  };
+  const keepAppended = (created: AppendedEvent): TraceEvent => {
+    nextSeq = created.seq + 1;
+    cancelSeenByLastWrite = created.cancelRequested;
     const local: TraceEvent = { id: created.id, seq: created.seq, type: created.type, name: created.name, status: created.status, payload: created.payload, startedAt: created.startedAt };
     events.push(local);
     if (created.status !== "PENDING") {
@@ -299,8 +318,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     }
     return local;
   };
+
+  const append = async (event: NewEvent, audit?: AuditEntry) =>
+    keepAppended(audit ? (await appendEvents(db, writer, nextSeq, [event], audit))[0]! : await appendEvent(db, writer, nextSeq, event));
+  /** Consecutive events committed together (see appendEvents). */
+  const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await appendEvents(db, writer, nextSeq, batch, audit)).map(keepAppended);
   const complete = async (event: TraceEvent, completion: Parameters<typeof completeEvent>[3]) => {
-    await completeEvent(db, writer, event.id, completion);
+    const receipt = await completeEvent(db, writer, event.id, completion);
+    cancelSeenByLastWrite = receipt.cancelRequested;
     event.status = completion.status;
     event.payload = completion.payload as Prisma.JsonValue;
     costMicros += completion.costMicros ?? 0;
@@ -379,8 +404,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   try {
     for (;;) {
       if (signal.aborted && signal.reason !== "cancel") return;
-      const state = await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } });
-      if (state.cancelRequestedAt || signal.reason === "cancel") {
+      const cancelRequested = takeCancelSeen() ?? (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null;
+      if (cancelRequested || signal.reason === "cancel") {
         await endWaiting("The run was cancelled before anyone decided.");
         await finish({ status: "CANCELLED", error: "Cancelled by a person." });
         return;
@@ -553,7 +578,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return "continue";
     }
 
-    const refusal = await userMayActFor(db, claim.orgId, acting.userId);
+    // Identity, guard settings and policies, read fresh for every call (one statement): revocation applies at once.
+    const gate = await loadToolCallGate(db, claim.orgId, acting.userId);
+    const refusal = gate.refusal;
     if (refusal) {
       await append({
         type: "TOOL_CALL",
@@ -569,7 +596,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
 
     const redacted = redactor.redactJson(call.args);
     const args = redacted.value;
-    const settings = await loadGovernanceSettings(db, claim.orgId);
+    const settings = gate.settings;
     const fingerprint = canonicalJson(args);
     const repeats = events.filter((e) => e.type === "TOOL_CALL" && asObject<ToolCallPayload>(e.payload).tool === tool.modelName && canonicalJson(asObject<ToolCallPayload>(e.payload).args) === fingerprint).length;
     if (repeats + 1 >= settings.loopThreshold) {
@@ -580,7 +607,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     }
 
     const untrustedContentSeen = events.some((e) => e.type === "TOOL_CALL" && e.status === "OK" && !asObject<ToolCallPayload>(e.payload).trusted);
-    const decision = decideToolCall(await loadPolicyRules(db, claim.orgId), {
+    const decision = decideToolCall(gate.rules, {
       agentId: agent.agentId,
       toolName: tool.serverToolName,
       toolRisk: tool.risk,
@@ -588,7 +615,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       args,
       untrustedContentSeen,
     });
-    await append({
+    const decisionEvent: NewEvent = {
       type: "POLICY_DECISION",
       name: `${tool.modelName}: ${decision.effect.toLowerCase().replace("_", " ")}`,
       status: decision.effect === "DENY" ? "ERROR" : "OK",
@@ -605,30 +632,40 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         ...(acting.commitOf ? { onBehalfOfUserId: acting.userId, commitOf: acting.commitOf } : {}),
         ...(decision.effect === "REQUIRE_APPROVAL" && acting.approvedBy ? { approvedBy: acting.approvedBy, approvedVia: "inbox acceptance" } : {}),
       } as unknown as Prisma.InputJsonValue,
-    }, (tx) =>
-      // The decision and its audit entry commit together: one commit per step fewer, and never one without the other.
-      appendAudit(tx, {
-        orgId: claim.orgId,
-        action: "policy.decision",
-        actorType: "AGENT",
-        actorId: agent.agentId,
-        targetType: "Run",
-        targetId: run!.id,
-        data: { tool: tool.modelName, effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
-      }),
-    );
-
+    };
+    // The decision and its audit entry commit together: one commit per step fewer, and never one without the other.
+    const auditDecision: AuditEntry = {
+      orgId: claim.orgId,
+      action: "policy.decision",
+      actorType: "AGENT",
+      actorId: agent.agentId,
+      targetType: "Run",
+      targetId: run!.id,
+      data: { tool: tool.modelName, effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
+    };
+    // A reviewer who may decide approvals accepted exactly these arguments: their acceptance is the approval.
+    const heldForApproval = decision.effect === "REQUIRE_APPROVAL" && !acting.approvedBy;
+    if (decision.effect !== "DENY" && !heldForApproval && !tool.builtin) {
+      // Allowed, and an MCP call: the decision, its audit entry and the call's intent are one commit. The intent is
+      // still written before the call, and a crash leaves either nothing (decided again) or the intent (recovered).
+      const idempotencyKey = `${run!.id}:${nextSeq + 1}`;
+      const allowed = { ...call, args };
+      const [, intent] = await appendTogether([decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)], auditDecision);
+      await executeTool(intent!, tool, allowed, idempotencyKey);
+      return "continue";
+    }
     if (decision.effect === "DENY") {
-      await append({
+      const refused: NewEvent = {
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
         payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args, error: { kind: "denied", message: `Policy denied this call: ${decision.reason}` }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
-      });
+      };
+      await appendTogether([decisionEvent, refused], auditDecision);
       return "continue";
     }
-    // A reviewer who may decide approvals accepted exactly these arguments: their acceptance is the approval.
-    if (decision.effect === "REQUIRE_APPROVAL" && !acting.approvedBy) {
+    await append(decisionEvent, auditDecision);
+    if (heldForApproval) {
       const expiresAt = new Date(Date.now() + settings.approvalTimeoutMinutes * 60_000);
       const held: ApprovalPayload = {
         toolCallId: call.id,
@@ -656,15 +693,20 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (tool.builtin?.kind === "recall") return recall(call);
     if (tool.builtin?.kind === "search_knowledge") return searchKnowledgeCall(call);
     const idempotencyKey = `${run!.id}:${nextSeq}`;
-    const intent = await append({
+    const intent = await append(toolIntent(tool, call, acting, idempotencyKey));
+    await executeTool(intent, tool, call, idempotencyKey);
+    return "continue";
+  }
+
+  /** The PENDING TOOL_CALL written before an MCP call; its key makes a repeated call after a crash a no-op. */
+  function toolIntent(tool: KernelTool, call: ToolCallRequest, acting: ActingAs, idempotencyKey: string): NewEvent {
+    return {
       type: "TOOL_CALL",
       name: tool.modelName,
       status: "PENDING",
       idempotencyKey,
       payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, idempotencyKey, commitOf: acting.commitOf } as Prisma.InputJsonValue,
-    });
-    await executeTool(intent, tool, call, idempotencyKey);
-    return "continue";
+    };
   }
 
   /** Answers a model's call to a built-in tool (a TOOL_CALL event the model sees as the tool's reply). */

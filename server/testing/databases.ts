@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe } from "vitest";
 import { createPrismaClient, type Db } from "../db";
 import { env } from "../env";
+import { attachSql, closeSql, pgliteSqlPool, postgresSqlPool } from "../sql";
 import { migrationSql } from "./migrations";
 
 export const TEST_DATABASES = ["pglite", "postgresql"] as const;
@@ -28,11 +29,19 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestData
     // As the application opens it (server/db.ts): with pgvector, so hybrid memory search can be tested.
     const pglite = new PGlite({ extensions: { vector } });
     for (const sql of migrationSql()) await pglite.exec(sql);
-    const db = createPrismaClient(new PrismaPGlite(pglite));
+    // With the kernel's SQL path attached as the application attaches it (server/db.ts), so tests exercise it.
+    const db = attachSql(createPrismaClient(new PrismaPGlite(pglite)), pgliteSqlPool(pglite));
     return { kind, db, close: async () => { await db.$disconnect(); await pglite.close(); } };
   }
-  const db = createPrismaClient(new PrismaPg({ connectionString: env.DATABASE_URL_TEST, max: 4 }));
-  return { kind, db, close: () => db.$disconnect() };
+  const db = attachSql(createPrismaClient(new PrismaPg({ connectionString: env.DATABASE_URL_TEST, max: 4 })), postgresSqlPool(env.DATABASE_URL_TEST, 4));
+  return {
+    kind,
+    db,
+    close: async () => {
+      await db.$disconnect();
+      await closeSql(db);
+    },
+  };
 }
 
 /** Runs the same suite on the embedded database and on PostgreSQL. */

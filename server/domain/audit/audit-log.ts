@@ -1,4 +1,6 @@
-import { isRootClient, type DbOrTx, type Tx } from "@/server/db";
+import crypto from "node:crypto";
+import { isRootClient, type DbOrTx } from "@/server/db";
+import { sqlFor, type SqlClient } from "@/server/sql";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { canonicalJson, sha256Hex } from "../canonical";
 
@@ -52,20 +54,16 @@ export function auditHash(fields: ChainedFields): string {
  * concurrent writers would read the same previous hash and fork the chain.
  */
 export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
-  if (isRootClient(db)) {
-    await db.$transaction((tx) => appendInTransaction(tx, entry));
-    return;
-  }
-  await appendInTransaction(db, entry);
+  const sql = sqlFor(db);
+  if (isRootClient(db)) await sql.transaction((tx) => appendAuditSql(tx, entry));
+  else await appendAuditSql(sql, entry);
 }
 
-async function appendInTransaction(tx: Tx, entry: AuditEntry): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"audit:" + entry.orgId}))`;
-  const last = await tx.auditEvent.findFirst({
-    where: { orgId: entry.orgId },
-    orderBy: { seq: "desc" },
-    select: { seq: true, hash: true },
-  });
+/** appendAudit inside a transaction the caller holds on the SQL path (see server/sql.ts): one chain, one implementation. */
+export async function appendAuditSql(tx: SqlClient, entry: AuditEntry): Promise<void> {
+  await tx.query(`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1))`, [`audit:${entry.orgId}`]);
+  // After the lock (its own statement, so this one's snapshot includes every append committed before we got it).
+  const [last] = await tx.query<{ seq: number; hash: string }>(`SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [entry.orgId]);
   // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
   const createdAt = new Date();
   const fields = {
@@ -80,13 +78,24 @@ async function appendInTransaction(tx: Tx, entry: AuditEntry): Promise<void> {
     createdAt,
     prevHash: last?.hash ?? GENESIS_HASH,
   } satisfies ChainedFields;
-  await tx.auditEvent.create({
-    data: {
-      ...fields,
-      data: entry.data ?? {},
-      hash: auditHash(fields),
-    },
-  });
+  await tx.query(
+    `INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
+     VALUES ($1, $2, $3::int, $4, $5::"ActorType", $6, $7, $8, $9::jsonb, $10, $11, $12::timestamp)`,
+    [
+      `au${crypto.randomBytes(12).toString("hex")}`,
+      fields.orgId,
+      fields.seq,
+      fields.action,
+      fields.actorType,
+      fields.actorId,
+      fields.targetType,
+      fields.targetId,
+      JSON.stringify(fields.data),
+      fields.prevHash,
+      auditHash(fields),
+      createdAt.toISOString(),
+    ],
+  );
 }
 
 export type ChainVerification =

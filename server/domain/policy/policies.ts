@@ -391,7 +391,12 @@ export async function loadPolicyRules(db: DbOrTx, orgId: string): Promise<Policy
     },
     orderBy: { id: "asc" },
   });
-  return rows.map((row) => ({ ...row, conditions: conditionsFromStored(row.conditions, row.id) }));
+  return rows.map(policyRuleFromRow);
+}
+
+/** A stored policy row as the engine's rule: conditions that no longer parse fail closed (see conditionsFromStored). */
+export function policyRuleFromRow(row: Omit<PolicyRule, "conditions"> & { conditions: Prisma.JsonValue }): PolicyRule {
+  return { ...row, conditions: conditionsFromStored(row.conditions, row.id) };
 }
 
 export type PolicyTestResult = PolicyDecision & {

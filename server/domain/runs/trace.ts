@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
-import type { Db, DbOrTx, Tx } from "@/server/db";
+import type { Db, DbOrTx } from "@/server/db";
+import { sqlFor, type SqlClient } from "@/server/sql";
+import { appendAuditSql, type AuditEntry } from "../audit/audit-log";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
-import { settleSpendReservation } from "../spend/reservations";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
@@ -78,6 +79,8 @@ export interface AppendedEvent {
   inputTokens: number;
   outputTokens: number;
   costMicros: number;
+  /** Read under the run's row lock by the same statement: a person asked to cancel the run. */
+  cancelRequested: boolean;
 }
 
 /** Event ids are made here (one statement inserts the row), unique like the cuids Prisma would make. */
@@ -91,53 +94,76 @@ function newEventId(): string {
  * insert are atomic because they are a single statement — the insert takes its run id from the lease update, so
  * without the lease nothing is written, and a failed insert undoes the update.
  */
-export async function appendEvent(
-  db: Db,
-  writer: TraceWriter,
-  seq: number,
-  event: NewEvent,
-  /** More writes committed with the event (e.g. its audit entry): one transaction, one commit, instead of two. */
-  alsoInTransaction?: (tx: Tx) => Promise<void>,
-): Promise<AppendedEvent> {
-  if (!alsoInTransaction) return insertEvent(db, writer, seq, event);
-  return db.$transaction(async (tx) => {
-    const created = await insertEvent(tx, writer, seq, event);
-    await alsoInTransaction(tx);
-    return created;
-  }, TRACE_TRANSACTION);
+export async function appendEvent(db: DbOrTx, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
+  return insertEvent(sqlFor(db), writer, seq, event);
 }
 
-async function insertEvent(db: DbOrTx, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
-  const countsAsStep = event.type !== "RUN_STARTED" && event.type !== "RUN_RESUMED" && event.type !== "RUN_FINISHED" ? 1 : 0;
+/**
+ * Appends consecutive events (at seq, seq + 1, …) in one transaction, with the audit entry that records them: one
+ * commit for writes that belong together (a policy decision, its audit entry and the intent of the call it allowed).
+ */
+export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number, events: readonly NewEvent[], audit?: AuditEntry): Promise<AppendedEvent[]> {
+  return sqlFor(db).transaction(async (tx) => {
+    const created: AppendedEvent[] = [];
+    for (const [index, event] of events.entries()) created.push(await insertEvent(tx, writer, seq + index, event));
+    if (audit) await appendAuditSql(tx, audit);
+    return created;
+  });
+}
+
+const STEP_EVENT = { RUN_STARTED: false, RUN_RESUMED: false, RUN_FINISHED: false } as Partial<Record<RunEventTypeName, boolean>>;
+
+async function insertEvent(sql: SqlClient, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
+  const countsAsStep = STEP_EVENT[event.type] ?? true;
   const startedAt = event.startedAt ?? new Date();
   const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : new Date()) : event.endedAt;
-  const rows = await db.$queryRaw<
-    { id: string; seq: number; type: string; name: string; status: string; payload: Prisma.JsonValue; started_at: Date; ended_at: Date | null; input_tokens: number; output_tokens: number; cost_micros: number }[]
-  >`
-    WITH lease AS (
-      UPDATE runs SET updated_at = ${new Date()}, step_count = step_count + ${countsAsStep}::int
-       WHERE id = ${writer.runId} AND org_id = ${writer.orgId} AND lease_owner = ${writer.workerId} AND status = 'RUNNING'
-      RETURNING id)
-    INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
-    SELECT ${newEventId()}, ${writer.orgId}, lease.id, ${seq}::int, ${event.type}::"RunEventType", ${event.name ?? ""}, ${event.status}::"RunEventStatus",
-           ${JSON.stringify(event.payload)}::jsonb, ${event.idempotencyKey ?? null}, ${startedAt}::timestamp, ${endedAt}::timestamp,
-           ${event.inputTokens ?? 0}::int, ${event.outputTokens ?? 0}::int, ${event.costMicros ?? 0}::int
-      FROM lease
-    RETURNING id, seq, type::text AS type, name, status::text AS status, payload, started_at, ended_at, input_tokens, output_tokens, cost_micros`;
+  const id = newEventId();
+  const rows = await sql.query<{ payload: Prisma.JsonValue; cancel_requested: boolean }>(
+    `WITH lease AS (
+       UPDATE runs SET updated_at = $1::timestamp, step_count = step_count + $2::int
+        WHERE id = $3 AND org_id = $4 AND lease_owner = $5 AND status = 'RUNNING'
+       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested),
+     inserted AS (
+       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
+       SELECT $6, $4, lease.id, $7::int, $8::"RunEventType", $9, $10::"RunEventStatus", $11::jsonb, $12, $13::timestamp, $14::timestamp, $15::int, $16::int, $17::int
+         FROM lease
+       RETURNING payload)
+     SELECT inserted.payload, lease.cancel_requested FROM inserted, lease`,
+    [
+      new Date().toISOString(),
+      countsAsStep ? 1 : 0,
+      writer.runId,
+      writer.orgId,
+      writer.workerId,
+      id,
+      seq,
+      event.type,
+      event.name ?? "",
+      event.status,
+      JSON.stringify(event.payload),
+      event.idempotencyKey ?? null,
+      startedAt.toISOString(),
+      endedAt?.toISOString() ?? null,
+      event.inputTokens ?? 0,
+      event.outputTokens ?? 0,
+      event.costMicros ?? 0,
+    ],
+  );
   const row = rows[0];
   if (!row) throw new LeaseLost(writer.runId);
   return {
-    id: row.id,
-    seq: row.seq,
-    type: row.type as RunEventTypeName,
-    name: row.name,
-    status: row.status as AppendedEvent["status"],
+    id,
+    seq,
+    type: event.type,
+    name: event.name ?? "",
+    status: event.status,
     payload: row.payload,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    costMicros: row.cost_micros,
+    startedAt,
+    endedAt,
+    inputTokens: event.inputTokens ?? 0,
+    outputTokens: event.outputTokens ?? 0,
+    costMicros: event.costMicros ?? 0,
+    cancelRequested: row.cancel_requested,
   };
 }
 
@@ -147,70 +173,78 @@ export interface EventCompletion {
   inputTokens?: number;
   outputTokens?: number;
   costMicros?: number;
-  /** Also written in the same transaction: the spend ledger row of a model call. */
+  /** Also written in the same statement: the spend ledger row of a model call. */
   spend?: { agentId: string; userId: string; modelConfigId: string | null; model: string };
-  /** The model call's spend reservation, settled in the same transaction: replaced by `spend`, or released. */
+  /** The model call's spend reservation, settled in the same statement: replaced by `spend`, or released. */
   spendReservationId?: string | null;
 }
 
-/** Completes a PENDING event (the "after" write) and rolls its usage into the run's totals atomically. */
-export async function completeEvent(db: Db, writer: TraceWriter, eventId: string, completion: EventCompletion): Promise<void> {
-  const usage = (completion.inputTokens ?? 0) + (completion.outputTokens ?? 0) + (completion.costMicros ?? 0);
-  if (usage === 0 && !completion.spend && !completion.spendReservationId) {
-    // Nothing to roll into the run's totals (a tool call's result): the lease check and the update are one statement,
-    // one round trip — the event is only updated when the lease update found the run still ours.
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      WITH lease AS (
-        UPDATE runs SET updated_at = ${new Date()}
-         WHERE id = ${writer.runId} AND org_id = ${writer.orgId} AND lease_owner = ${writer.workerId} AND status = 'RUNNING'
-        RETURNING id)
-      UPDATE run_events SET status = ${completion.status}::"RunEventStatus", payload = ${JSON.stringify(completion.payload)}::jsonb,
-             ended_at = ${new Date()}::timestamp, input_tokens = 0, output_tokens = 0, cost_micros = 0
-       WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
-      RETURNING id`;
-    if (rows.length !== 1) throw new LeaseLost(writer.runId);
-    return;
-  }
-  await db.$transaction(async (tx) => {
-    await assertLease(tx, writer);
-    const { count } = await tx.runEvent.updateMany({
-      where: { id: eventId, runId: writer.runId, status: "PENDING" },
-      data: {
-        status: completion.status,
-        payload: completion.payload,
-        endedAt: new Date(),
-        inputTokens: completion.inputTokens ?? 0,
-        outputTokens: completion.outputTokens ?? 0,
-        costMicros: completion.costMicros ?? 0,
-      },
-    });
-    if (count !== 1) throw new LeaseLost(writer.runId);
-    const inputTokens = completion.inputTokens ?? 0;
-    const outputTokens = completion.outputTokens ?? 0;
-    const costMicros = completion.costMicros ?? 0;
-    if (inputTokens || outputTokens || costMicros) {
-      await tx.run.update({
-        where: { id: writer.runId },
-        data: { inputTokens: { increment: inputTokens }, outputTokens: { increment: outputTokens }, costMicros: { increment: costMicros } },
-      });
-    }
-    if (completion.spend) {
-      await tx.spendEntry.create({
-        data: {
-          orgId: writer.orgId,
-          runId: writer.runId,
-          agentId: completion.spend.agentId,
-          userId: completion.spend.userId,
-          modelConfigId: completion.spend.modelConfigId,
-          model: completion.spend.model,
-          inputTokens,
-          outputTokens,
-          costMicros,
-        },
-      });
-    }
-    if (completion.spendReservationId) await settleSpendReservation(tx, writer.orgId, completion.spendReservationId);
-  }, TRACE_TRANSACTION);
+/** What a trace write learned about the run while it held the run's row: whether a person asked to cancel it. */
+export interface WriteReceipt {
+  cancelRequested: boolean;
+}
+
+function newSpendEntryId(): string {
+  return `sp${crypto.randomBytes(12).toString("hex")}`;
+}
+
+/**
+ * Completes a PENDING event (the "after" write) and rolls its usage into the run's totals, writes the call's spend
+ * entry and settles its reservation — one statement, so one round trip and one commit. The lease update comes first
+ * and locks the run's row; it only matches while the event is still PENDING, and every other write is conditioned on
+ * the event update having happened, so either all of it commits or nothing does (LeaseLost).
+ */
+export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: string, completion: EventCompletion): Promise<WriteReceipt> {
+  const inputTokens = completion.inputTokens ?? 0;
+  const outputTokens = completion.outputTokens ?? 0;
+  const costMicros = completion.costMicros ?? 0;
+  const now = new Date().toISOString();
+  const spend = completion.spend ?? null;
+  const rows = await sqlFor(db).query<{ cancel_requested: boolean }>(
+    `WITH lease AS (
+       UPDATE runs SET updated_at = $1::timestamp, input_tokens = input_tokens + $2::int, output_tokens = output_tokens + $3::int,
+              cost_micros = cost_micros + $4::int
+        WHERE id = $5 AND org_id = $6 AND lease_owner = $7 AND status = 'RUNNING'
+          AND EXISTS (SELECT 1 FROM run_events WHERE id = $8 AND run_id = $5 AND status = 'PENDING')
+       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested),
+     completed AS (
+       UPDATE run_events SET status = $9::"RunEventStatus", payload = $10::jsonb, ended_at = $1::timestamp,
+              input_tokens = $2::int, output_tokens = $3::int, cost_micros = $4::int
+        WHERE id = $8 AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
+       RETURNING id),
+     ledger AS (
+       INSERT INTO spend_entries (id, org_id, run_id, agent_id, user_id, model_config_id, model, input_tokens, output_tokens, cost_micros, created_at)
+       SELECT $11, $6, $5, $12, $13, $14, $15, $2::int, $3::int, $4::int, $1::timestamp
+         FROM completed WHERE $16::boolean
+       RETURNING id),
+     settled AS (
+       DELETE FROM spend_reservations WHERE id = $17 AND org_id = $6 AND EXISTS (SELECT 1 FROM completed)
+       RETURNING id)
+     SELECT lease.cancel_requested, (SELECT count(*) FROM ledger)::int AS ledger_rows, (SELECT count(*) FROM settled)::int AS settled_rows
+       FROM completed, lease`,
+    [
+      now,
+      inputTokens,
+      outputTokens,
+      costMicros,
+      writer.runId,
+      writer.orgId,
+      writer.workerId,
+      eventId,
+      completion.status,
+      JSON.stringify(completion.payload),
+      newSpendEntryId(),
+      spend?.agentId ?? null,
+      spend?.userId ?? null,
+      spend?.modelConfigId ?? null,
+      spend?.model ?? "",
+      spend !== null,
+      completion.spendReservationId ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (!row) throw new LeaseLost(writer.runId);
+  return { cancelRequested: row.cancel_requested };
 }
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";

@@ -1,0 +1,63 @@
+import type { DbOrTx } from "@/server/db";
+import type { RoleName } from "@/lib/scopes";
+import type { Prisma } from "@/server/generated/prisma/client";
+import { sqlFor } from "@/server/sql";
+import { NotFound } from "../errors";
+import { settingsFrom, type GovernanceSettings } from "../governance/settings";
+import { refusalToActFor } from "../identity/acting-for";
+import type { PolicyEffect, PolicyRule, PolicyToolRisk } from "./engine";
+import { policyRuleFromRow } from "./policies";
+
+/** Everything the gates of one tool call judge: may the user still act, the org's guard settings, its policies. */
+export interface ToolCallGate {
+  /** Why the run's user may not act (userMayActFor), or null. */
+  refusal: string | null;
+  settings: GovernanceSettings;
+  rules: PolicyRule[];
+}
+
+interface GateRow {
+  org_found: boolean;
+  governance: Prisma.JsonValue;
+  membership: { role: RoleName; revokedAt: string | null; email: string; disabledAt: string | null } | null;
+  policies: {
+    id: string;
+    name: string;
+    effect: PolicyEffect;
+    reason: string;
+    agentId: string | null;
+    toolName: string | null;
+    toolRisk: PolicyToolRisk | null;
+    onBehalfOfUserId: string | null;
+    conditions: Prisma.JsonValue;
+    enabled: boolean;
+  }[];
+}
+
+/**
+ * Reads a tool call's gate in one statement — the same facts as userMayActFor, loadGovernanceSettings and
+ * loadPolicyRules, read fresh for every call (a revoked membership or a new policy applies to the very next call),
+ * but in one round trip instead of four on the kernel's hot path.
+ */
+export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string): Promise<ToolCallGate> {
+  const rows = await sqlFor(db).query<GateRow>(
+    `SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1) AS org_found,
+           (SELECT governance FROM orgs WHERE id = $1) AS governance,
+           (SELECT json_build_object('role', m.role::text, 'revokedAt', m.revoked_at, 'email', u.email, 'disabledAt', u.disabled_at)
+              FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = $1 AND m.user_id = $2) AS membership,
+           (SELECT COALESCE(json_agg(json_build_object(
+                     'id', p.id, 'name', p.name, 'effect', p.effect::text, 'reason', p.reason, 'agentId', p.agent_id,
+                     'toolName', p.tool_name, 'toolRisk', p.tool_risk::text, 'onBehalfOfUserId', p.on_behalf_of_user_id,
+                     'conditions', p.conditions, 'enabled', p.enabled) ORDER BY p.id), '[]'::json)
+              FROM policies p WHERE p.org_id = $1) AS policies`,
+    [orgId, userId],
+  );
+  const row = rows[0];
+  if (!row?.org_found) throw new NotFound("Organisation");
+  return {
+    refusal: refusalToActFor(row.membership),
+    settings: settingsFrom(row.governance),
+    rules: row.policies.map(policyRuleFromRow),
+  };
+}

@@ -1,0 +1,108 @@
+import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { isRootClient, type Db, type DbOrTx } from "./db";
+import { logger } from "./logger";
+
+/**
+ * Plain parameterised SQL ($1, $2, …) straight on the database driver, for the kernel's hot path (the trace writes of
+ * every step). Prisma stays the data layer everywhere else; here its per-statement client overhead (≈ 0.5–1 ms of
+ * CPU, more than PostgreSQL takes to run and commit the statement) was most of the kernel's cost per step.
+ *
+ * Values: timestamps go in as ISO strings cast to `timestamp` (UTC, as Prisma stores them, whatever the process's
+ * time zone), JSON as text cast to `jsonb`; read back only what the statement computed, never a timestamp.
+ */
+export interface SqlClient {
+  query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface SqlPool extends SqlClient {
+  /** Runs `work` in one transaction (BEGIN … COMMIT on one connection); any error rolls it back and is rethrown. */
+  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const pools = new WeakMap<object, SqlPool>();
+
+/** Gives `db` a driver-level pool on the same database; `sqlFor(db)` then uses it. Returns `db`. */
+export function attachSql<T extends Db>(db: T, pool: SqlPool): T {
+  pools.set(db, pool);
+  return db;
+}
+
+/** The attached pool's close, if any (handles call it after `db.$disconnect()`). */
+export async function closeSql(db: Db): Promise<void> {
+  const pool = pools.get(db);
+  pools.delete(db);
+  await pool?.close();
+}
+
+/**
+ * The SQL path for `db`: its attached driver pool, or — for a client opened without one, or inside a Prisma
+ * transaction — the same statements through Prisma's raw queries, so every caller works either way.
+ */
+export function sqlFor(db: DbOrTx): SqlPool {
+  return pools.get(db) ?? prismaSql(db);
+}
+
+/** Prisma transactions wait longer than the 2 s default for a connection (see TRACE_TRANSACTION in runs/trace.ts). */
+const PRISMA_TRANSACTION = { maxWait: 15_000, timeout: 30_000 };
+
+function prismaSql(db: DbOrTx): SqlPool {
+  const client = (target: DbOrTx): SqlClient => ({
+    query: <Row>(text: string, params: readonly unknown[] = []) => target.$queryRawUnsafe<Row[]>(text, ...params),
+  });
+  return {
+    ...client(db),
+    transaction: async (work) => {
+      // Already inside a Prisma transaction: the work joins it.
+      if (!isRootClient(db)) return work(client(db));
+      return db.$transaction((tx) => work(client(tx)), PRISMA_TRANSACTION);
+    },
+    close: async () => {},
+  };
+}
+
+/** node-postgres, for PostgreSQL: its own small pool beside Prisma's. */
+export function postgresSqlPool(connectionString: string, max: number): SqlPool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 15_000, application_name: "switchboard-kernel" });
+  // A pooled connection that dies while idle (PostgreSQL restarted, connection terminated) must not crash the process;
+  // the pool replaces it, and a query that was using it fails on its own.
+  pool.on("error", (error) => logger.warn("a kernel database connection failed while idle", { error: error.message }));
+  return {
+    query: async <Row>(text: string, params: readonly unknown[] = []) => (await pool.query(text, [...params])).rows as Row[],
+    transaction: async (work) => {
+      const connection = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await connection.query("BEGIN");
+        const result = await work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await connection.query(text, [...params])).rows as Row[] });
+        await connection.query("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          await connection.query("ROLLBACK");
+        } catch (rollbackFailed) {
+          // The connection itself is gone: it must not go back to the pool.
+          broken = rollbackFailed instanceof Error ? rollbackFailed : new Error(String(rollbackFailed));
+        }
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * PGlite, for the embedded database: the same single connection Prisma uses. PGlite runs one query or transaction at
+ * a time (its own lock), so these statements never interleave with a Prisma transaction in progress.
+ */
+export function pgliteSqlPool(pglite: PGlite): SqlPool {
+  return {
+    query: async <Row>(text: string, params: readonly unknown[] = []) => (await pglite.query<Row>(text, [...params])).rows,
+    transaction: (work) =>
+      pglite.transaction((tx) => work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await tx.query<Row>(text, [...params])).rows })),
+    close: async () => {},
+  };
+}

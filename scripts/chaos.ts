@@ -165,7 +165,6 @@ async function main(): Promise<number> {
     const queued: string[] = [];
     const chaosDeadline = Date.now() + config.maxChaosMs;
     const activeFleet = fleet;
-    let killsOver = false;
     const openRuns = async () => {
       const { rows } = await harness.query<{ status: string }>(`SELECT status::text AS status FROM runs WHERE org_id = $1`, [seeded.org.orgId]);
       return rows.filter((row) => !TERMINAL.has(row.status)).length;
@@ -174,17 +173,22 @@ async function main(): Promise<number> {
       while (!condition() && Date.now() < chaosDeadline) await sleep(50);
     };
 
-    // Runs arrive as the kills progress — one kill's share at a time, two shares ahead — so however fast or slow
-    // this machine is, every kill finds runs in flight and runs keep arriving until the last one.
-    const share = config.kills > 0 ? Math.ceil(config.runs / config.kills) : config.runs;
+    // Runs arrive as the faults progress — one share per fault, two shares ahead — so however fast or slow this
+    // machine (and the kernel) is, every fault finds runs in flight and runs keep arriving until the last fault: a
+    // share is left for it (F + 2 shares for F faults); when nothing is in flight, one more run is released at a time.
+    const faultsPlanned = config.kills + config.drops + config.mcpKills;
+    const faultsDone = () => tally.kills + tally.drops + tally.mcpKills;
+    const share = Math.max(1, Math.floor(config.runs / (faultsPlanned + 2)));
     const queueRuns = async () => {
       let starved = 0;
       while (queued.length < config.runs) {
-        const allowed = killsOver ? config.runs : Math.min(config.runs, share * (tally.kills + 2 + starved));
+        const faultsOver = faultsDone() >= faultsPlanned || Date.now() >= chaosDeadline;
+        // Starved, runs come one at a time: enough to keep a fault's target in flight without using up the reserve.
+        const allowed = faultsOver ? config.runs : Math.min(config.runs, share * (faultsDone() + 2) + starved);
         if (allowed <= queued.length) {
-          // Nothing in flight: the next kill would wait for ever, so release the next share now.
+          // Nothing in flight: the next fault would wait for ever, so release the next share now.
           if ((await openRuns()) === 0) starved += 1;
-          else await sleep(100);
+          await sleep(100);
           continue;
         }
         for (let i = queued.length; i < allowed; i++) {
@@ -206,7 +210,6 @@ async function main(): Promise<number> {
         tally.kills += 1;
         log(`SIGKILL worker ${victim.workerId} (${tally.kills}/${config.kills})`);
       }
-      killsOver = true;
     };
 
     // The other faults are spread between the kills: the d-th of D comes after kill K·(d+1)/(D+1).

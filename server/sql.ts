@@ -73,6 +73,12 @@ export function postgresSqlPool(connectionString: string, max: number): SqlPool 
     transaction: async (work) => {
       const connection = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out connection that dies emits 'error' on its client (the pool only listens while it is idle):
+      // without a listener the process would crash; the statement in flight fails and the transaction is abandoned.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      connection.on("error", onError);
       try {
         await connection.query("BEGIN");
         const result = await work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await connection.query(text, [...params])).rows as Row[] });
@@ -87,6 +93,7 @@ export function postgresSqlPool(connectionString: string, max: number): SqlPool 
         }
         throw error;
       } finally {
+        connection.off("error", onError);
         connection.release(broken);
       }
     },

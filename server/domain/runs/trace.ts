@@ -85,7 +85,7 @@ export interface AppendedEvent {
 
 /** Event ids are made here (one statement inserts the row), unique like the cuids Prisma would make. */
 function newEventId(): string {
-  return `ev${crypto.randomBytes(12).toString("hex")}`;
+  return `ev${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /**
@@ -185,7 +185,7 @@ export interface WriteReceipt {
 }
 
 function newSpendEntryId(): string {
-  return `sp${crypto.randomBytes(12).toString("hex")}`;
+  return `sp${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /**

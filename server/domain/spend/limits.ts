@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatUsd } from "@/lib/format";
 import { inTransaction, type DbOrTx, type Tx } from "@/server/db";
+import { sqlFor } from "@/server/sql";
 import { logger } from "@/server/logger";
 import { appendAudit } from "../audit/audit-log";
 import { Conflict, InvalidInput, NotFound } from "../errors";
@@ -292,19 +293,22 @@ export interface ApplicableLimits {
 
 export async function applicableLimits(db: DbOrTx, subject: SpendSubject): Promise<ApplicableLimits | null> {
   const { orgId, agentId, userId } = subject;
-  const limits = await db.$queryRaw<ApplicableLimitRow[]>`
-    SELECT o.time_zone, l.id, l.scope::text AS scope, l.period::text AS period, l.mode::text AS mode,
-           l.limit_micros::text AS limit_micros, l.warn_at_percent,
-           a.slug AS agent_slug, u.name AS user_name, u.email AS user_email
-      FROM orgs o
-      LEFT JOIN spend_limits l
-             ON l.org_id = o.id
-            AND (l.scope = 'ORG'
-                 OR (l.scope = 'AGENT' AND l.agent_id = ${agentId})
-                 OR (l.scope = 'USER' AND l.user_id = ${userId}))
-      LEFT JOIN agents a ON a.id = l.agent_id
-      LEFT JOIN users u ON u.id = l.user_id
-     WHERE o.id = ${orgId}`;
+  // On the kernel's SQL path (server/sql.ts): read before every model call.
+  const limits = await sqlFor(db).query<ApplicableLimitRow>(
+    `SELECT o.time_zone, l.id, l.scope::text AS scope, l.period::text AS period, l.mode::text AS mode,
+            l.limit_micros::text AS limit_micros, l.warn_at_percent,
+            a.slug AS agent_slug, u.name AS user_name, u.email AS user_email
+       FROM orgs o
+       LEFT JOIN spend_limits l
+              ON l.org_id = o.id
+             AND (l.scope = 'ORG'
+                  OR (l.scope = 'AGENT' AND l.agent_id = $2)
+                  OR (l.scope = 'USER' AND l.user_id = $3))
+       LEFT JOIN agents a ON a.id = l.agent_id
+       LEFT JOIN users u ON u.id = l.user_id
+      WHERE o.id = $1`,
+    [orgId, agentId, userId],
+  );
   const rows = limits.filter(
     (row): row is ApplicableLimits["rows"][number] =>
       row.id !== null && row.scope !== null && row.period !== null && row.mode !== null && row.limit_micros !== null && row.warn_at_percent !== null,

@@ -243,7 +243,8 @@ async function main(): Promise<number> {
           // Only a server that has been up a while: one still starting has no call in flight yet.
           const ages = await Promise.all(candidates.map(processAgeSeconds));
           const pids = candidates.filter((_, i) => (ages[i] ?? 0) >= MCP_SERVER_MIN_AGE_S);
-          if (worker && pids.length > 0) {
+          // Re-checked after the awaits above: a worker SIGKILLed meanwhile left an orphan, not a call in flight.
+          if (worker && pids.length > 0 && activeFleet.workers().includes(worker)) {
             for (const pid of pids) process.kill(pid, "SIGKILL");
             tally.mcpKills += 1;
             log(`SIGKILL demo MCP server ${pids.join(", ")} of worker ${worker.workerId} mid-call (${tally.mcpKills}/${config.mcpKills})`);

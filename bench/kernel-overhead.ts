@@ -29,7 +29,31 @@ interface Measured {
   note?: string;
 }
 
-async function measureOurs(kind: BenchDatabaseKind): Promise<{ result: Measured; mcpHop: Summary; statementsPerStep: number; standalonePerStep: number; transactionsPerStep: number }> {
+interface OursMeasured {
+  result: Measured;
+  mcpHop: Summary;
+  statementsPerStep: number;
+  standalonePerStep: number;
+  transactionsPerStep: number;
+  commitsPerStep: number;
+  /** A bare durable commit on the same database (a one-row INSERT on its own), for the floor commits impose. */
+  bareCommit: Summary;
+}
+
+/** A one-row INSERT, each its own transaction: what one durable commit costs on this database, nothing else. */
+async function measureBareCommit(bench: BenchDatabase): Promise<Summary> {
+  await bench.query(`CREATE TABLE IF NOT EXISTS bench_commit_probe (n int)`);
+  const samples: number[] = [];
+  for (let i = 0; i < 220; i += 1) {
+    const start = process.hrtime.bigint();
+    await bench.query(`INSERT INTO bench_commit_probe (n) VALUES ($1)`, [i]);
+    if (i >= 20) samples.push(elapsedMs(start));
+  }
+  await bench.query(`DROP TABLE bench_commit_probe`);
+  return summarise(samples);
+}
+
+async function measureOurs(kind: BenchDatabaseKind): Promise<OursMeasured> {
   const bench: BenchDatabase = await openBenchDatabase(kind, "kernel");
   const timed = timedKernelDeps(bench.db);
   try {
@@ -41,6 +65,7 @@ async function measureOurs(kind: BenchDatabaseKind): Promise<{ result: Measured;
     let statements = 0;
     let standalone = 0;
     let transactions = 0;
+    let standaloneWrites = 0;
     for (let i = 0; i < WARM_UP + RUNS; i += 1) {
       const runId = await queueBenchRun(bench.db, setup);
       timed.reset();
@@ -62,6 +87,7 @@ async function measureOurs(kind: BenchDatabaseKind): Promise<{ result: Measured;
       statements += bench.sql.statements - sqlBefore.statements;
       standalone += bench.sql.standalone - sqlBefore.standalone;
       transactions += bench.sql.transactions - sqlBefore.transactions;
+      standaloneWrites += bench.sql.standaloneWrites - sqlBefore.standaloneWrites;
     }
     return {
       result: { name: `Switchboard, ${bench.kind}`, durability, perStep: summarise(perStep), perRun: summarise(perRun) },
@@ -69,6 +95,8 @@ async function measureOurs(kind: BenchDatabaseKind): Promise<{ result: Measured;
       statementsPerStep: statements / RUNS / STEPS,
       standalonePerStep: standalone / RUNS / STEPS,
       transactionsPerStep: transactions / RUNS / STEPS,
+      commitsPerStep: (standaloneWrites + transactions) / RUNS / STEPS,
+      bareCommit: await measureBareCommit(bench),
     };
   } finally {
     await timed.close();
@@ -108,7 +136,7 @@ async function main(): Promise<number> {
   console.log("Per-step overhead = (run wall time − time inside the model − time inside the tool) / 10, measured at the framework's call into the model and into the tool on both sides.");
   console.log("Ours: claim + executeRun (the worker's kernel); every step's intent is committed before its model or tool call and its result right after (PENDING → OK), each commit durable per the setting shown. Tool = the real filesystem MCP server over stdio; LangGraph.js's tool is an in-process function, so tool time is subtracted on both sides and our MCP hop is reported separately.\n");
 
-  const ours: Awaited<ReturnType<typeof measureOurs>>[] = [];
+  const ours: OursMeasured[] = [];
   for (const kind of benchDatabaseKinds()) {
     console.log(`measuring Switchboard on ${kind}…`);
     ours.push(await measureOurs(kind));
@@ -131,12 +159,25 @@ async function main(): Promise<number> {
 
   console.log(
     table(
-      ["Switchboard on", "SQL statements / step", "of which standalone (own commit if a write)", "BEGIN…COMMIT transactions / step", "MCP hop p50 (per tool call, excluded above)", "MCP hop p99"],
+      [
+        "Switchboard on",
+        "SQL statements / step",
+        "of which standalone",
+        "BEGIN…COMMIT transactions / step",
+        "durable commits / step",
+        "bare commit p50 (1-row INSERT)",
+        "commit floor / step",
+        "MCP hop p50 (per tool call, excluded above)",
+        "MCP hop p99",
+      ],
       ours.map((o) => [
         o.result.name.replace("Switchboard, ", ""),
         o.statementsPerStep.toFixed(1),
         o.standalonePerStep.toFixed(1),
         o.transactionsPerStep.toFixed(1),
+        o.commitsPerStep.toFixed(1),
+        fmtMs(o.bareCommit.p50, 3),
+        fmtMs(o.commitsPerStep * o.bareCommit.p50, 3),
         fmtMs(o.mcpHop.p50, 3),
         fmtMs(o.mcpHop.p99, 3),
       ]),
@@ -154,7 +195,7 @@ async function main(): Promise<number> {
   const postgres = ours.find((o) => o.result.name.endsWith("postgresql"));
   const sqliteSaver = peers.find((p) => p.name.endsWith("SqliteSaver"));
   if (!postgres || !sqliteSaver) {
-    console.log("\nTarget not checked: PostgreSQL was skipped (BENCH_SKIP_POSTGRES).");
+    console.log("\nTarget not checked: PostgreSQL (BENCH_SKIP_POSTGRES, BENCH_DATABASES) or LangGraph.js (BENCH_SKIP_PEERS) was skipped.");
     return 0;
   }
   const ok = postgres.result.perStep.p50 <= sqliteSaver.perStep.p50 / 2;

@@ -27,6 +27,8 @@ export interface SqlCounter {
   standalone: number;
   /** Interactive transactions (BEGIN … COMMIT): one commit each. */
   transactions: number;
+  /** Standalone statements that write (INSERT, UPDATE, DELETE, or a WITH … whose CTEs write): one durable commit each. */
+  standaloneWrites: number;
 }
 
 export interface BenchDatabase {
@@ -68,6 +70,13 @@ async function describeDurability(run: (sql: string) => Promise<{ setting: strin
   return parts.join(", ");
 }
 
+function countStandalone(counter: SqlCounter, text: string): void {
+  counter.standalone += 1;
+  if (/^\s*(INSERT|UPDATE|DELETE)\b/i.test(text) || (/^\s*WITH\b/i.test(text) && /\b(INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b/i.test(text))) {
+    counter.standaloneWrites += 1;
+  }
+}
+
 /**
  * Wraps a driver adapter factory so every statement and transaction the application sends is counted: the benches
  * report SQL per step. Methods are bound to the real objects (they use private fields a Proxy would not reach).
@@ -82,7 +91,7 @@ function countingAdapter(factory: SqlMigrationAwareDriverAdapterFactory, counter
         if (property === "queryRaw" || property === "executeRaw") {
           return (...args: unknown[]) => {
             counter.statements += 1;
-            if (!inTransaction) counter.standalone += 1;
+            if (!inTransaction) countStandalone(counter, (args[0] as { sql?: string } | undefined)?.sql ?? "");
             return method.apply(object, args);
           };
         }
@@ -111,7 +120,7 @@ function countingSqlPool(pool: SqlPool, counter: SqlCounter): SqlPool {
   const counted = (client: SqlClient, inTransaction: boolean): SqlClient => ({
     query: (text, params) => {
       counter.statements += 1;
-      if (!inTransaction) counter.standalone += 1;
+      if (!inTransaction) countStandalone(counter, text);
       return client.query(text, params);
     },
   });
@@ -132,7 +141,7 @@ export async function openEmbeddedBench(prefix: string): Promise<BenchDatabase> 
   const pglite = new PGlite(path.join(dataDir, "pglite"), { extensions: { vector } });
   await pglite.waitReady;
   for (const sql of migrationSql()) await pglite.exec(sql);
-  const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0 };
+  const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0, standaloneWrites: 0 };
   const db = attachSql(createPrismaClient(countingAdapter(new PrismaPGlite(pglite), sql)), countingSqlPool(pgliteSqlPool(pglite), sql));
   const query = async <T>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows;
   return {
@@ -180,7 +189,7 @@ export async function resetPostgres(url: string): Promise<void> {
 export async function openPostgresBench(options: { url?: string; poolSize?: number } = {}): Promise<BenchDatabase> {
   const url = options.url ?? benchPostgresUrl();
   await resetPostgres(url);
-  const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0 };
+  const sql: SqlCounter = { statements: 0, standalone: 0, transactions: 0, standaloneWrites: 0 };
   const poolSize = options.poolSize ?? 10;
   const db = attachSql(createPrismaClient(countingAdapter(new PrismaPg({ connectionString: url, max: poolSize }), sql)), countingSqlPool(postgresSqlPool(url, poolSize), sql));
   const raw = new pg.Pool({ connectionString: url, max: 2 });

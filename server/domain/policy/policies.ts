@@ -394,8 +394,11 @@ export async function loadPolicyRules(db: DbOrTx, orgId: string): Promise<Policy
   return rows.map(policyRuleFromRow);
 }
 
+/** A policy row as read from the database: the engine's rule with its conditions still as stored JSON. */
+export type StoredPolicyRule = Omit<PolicyRule, "conditions"> & { conditions: Prisma.JsonValue };
+
 /** A stored policy row as the engine's rule: conditions that no longer parse fail closed (see conditionsFromStored). */
-export function policyRuleFromRow(row: Omit<PolicyRule, "conditions"> & { conditions: Prisma.JsonValue }): PolicyRule {
+export function policyRuleFromRow(row: StoredPolicyRule): PolicyRule {
   return { ...row, conditions: conditionsFromStored(row.conditions, row.id) };
 }
 

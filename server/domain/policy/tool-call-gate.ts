@@ -5,8 +5,8 @@ import { sqlFor } from "@/server/sql";
 import { NotFound } from "../errors";
 import { settingsFrom, type GovernanceSettings } from "../governance/settings";
 import { refusalToActFor } from "../identity/acting-for";
-import type { PolicyEffect, PolicyRule, PolicyToolRisk } from "./engine";
-import { policyRuleFromRow } from "./policies";
+import type { PolicyRule } from "./engine";
+import { policyRuleFromRow, type StoredPolicyRule } from "./policies";
 
 /** Everything the gates of one tool call judge: may the user still act, the org's guard settings, its policies. */
 export interface ToolCallGate {
@@ -20,18 +20,7 @@ interface GateRow {
   org_found: boolean;
   governance: Prisma.JsonValue;
   membership: { role: RoleName; revokedAt: string | null; email: string; disabledAt: string | null } | null;
-  policies: {
-    id: string;
-    name: string;
-    effect: PolicyEffect;
-    reason: string;
-    agentId: string | null;
-    toolName: string | null;
-    toolRisk: PolicyToolRisk | null;
-    onBehalfOfUserId: string | null;
-    conditions: Prisma.JsonValue;
-    enabled: boolean;
-  }[];
+  policies: StoredPolicyRule[];
 }
 
 /**

@@ -36,20 +36,23 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A client on PostgreSQL: Prisma's pool of `max` connections, and as many for the kernel's trace writes, which go
+ * straight to node-postgres (server/sql.ts). `close` ends both.
+ */
+export function openPostgresClient(url: string, max: number): { db: Db; close(): Promise<void> } {
+  const db = attachSql(createPrismaClient(new PrismaPg({ connectionString: url, max })), postgresSqlPool(url, max));
+  return {
+    db,
+    close: async () => {
+      await db.$disconnect();
+      await closeSql(db);
+    },
+  };
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  if (target.kind === "postgres") {
-    const adapter = new PrismaPg({ connectionString: target.url, max: 10 });
-    // The kernel's trace writes go straight to node-postgres (server/sql.ts): a small pool beside Prisma's.
-    const db = attachSql(createPrismaClient(adapter), postgresSqlPool(target.url, 10));
-    return {
-      db,
-      target,
-      close: async () => {
-        await db.$disconnect();
-        await closeSql(db);
-      },
-    };
-  }
+  if (target.kind === "postgres") return { ...openPostgresClient(target.url, 10), target };
   // PGlite's own mkdir is not recursive.
   fs.mkdirSync(path.dirname(target.dataDir), { recursive: true });
   // pgvector is loaded with the client (PGlite cannot add an extension later); hybrid memory search enables it.

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { isRootClient, type Db, type DbOrTx } from "./db";
@@ -44,8 +45,16 @@ export function sqlFor(db: DbOrTx): SqlPool {
   return pools.get(db) ?? prismaSql(db);
 }
 
-/** Prisma transactions wait longer than the 2 s default for a connection (see TRACE_TRANSACTION in runs/trace.ts). */
-const PRISMA_TRANSACTION = { maxWait: 15_000, timeout: 30_000 };
+/**
+ * Kernel transactions on Prisma wait longer than its 2 s default for a connection: on the embedded database (one
+ * connection) many concurrent runs queue for it, and a step that gave up would stall its run until the lease expired.
+ */
+export const KERNEL_TRANSACTION = { maxWait: 15_000, timeout: 30_000 };
+
+/** An id for a row this path inserts itself (Prisma would have made a cuid): a short prefix naming the table + 128 bits. */
+export function newRowId(prefix: string): string {
+  return `${prefix}${crypto.randomUUID().replaceAll("-", "")}`;
+}
 
 function prismaSql(db: DbOrTx): SqlPool {
   const client = (target: DbOrTx): SqlClient => ({
@@ -56,7 +65,7 @@ function prismaSql(db: DbOrTx): SqlPool {
     transaction: async (work) => {
       // Already inside a Prisma transaction: the work joins it.
       if (!isRootClient(db)) return work(client(db));
-      return db.$transaction((tx) => work(client(tx)), PRISMA_TRANSACTION);
+      return db.$transaction((tx) => work(client(tx)), KERNEL_TRANSACTION);
     },
     close: async () => {},
   };

@@ -1,4 +1,3 @@
-import crypto from "node:crypto";
 import type { Prisma } from "../generated/prisma/client";
 import type { AuditEntry } from "../domain/audit/audit-log";
 import { requestApproval, voidPendingApprovals } from "../domain/approvals/approvals";
@@ -41,6 +40,7 @@ import {
   submitDraftTool,
 } from "./builtins";
 import { logger } from "../logger";
+import { newRowId } from "../sql";
 import { isDatabaseFailure } from "./database-failures";
 import type { KernelAgent, KernelDeps, KernelTool } from "./kernel-deps";
 import type { ChatMessage, ToolCallRequest } from "./models/types";
@@ -175,9 +175,7 @@ async function timeSpentWaiting(db: KernelDeps["db"], runId: string): Promise<nu
 }
 
 /** Ids for child runs, chosen before the run row exists (see startChildRun). */
-function newRunId(): string {
-  return `run${crypto.randomBytes(12).toString("hex")}`;
-}
+const newRunId = () => newRowId("run");
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

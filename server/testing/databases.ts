@@ -1,11 +1,10 @@
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import { PrismaPg } from "@prisma/adapter-pg";
 import { afterAll, beforeAll, describe } from "vitest";
-import { createPrismaClient, type Db } from "../db";
+import { createPrismaClient, openPostgresClient, type Db } from "../db";
 import { env } from "../env";
-import { attachSql, closeSql, pgliteSqlPool, postgresSqlPool } from "../sql";
+import { attachSql, pgliteSqlPool } from "../sql";
 import { migrationSql } from "./migrations";
 
 export const TEST_DATABASES = ["pglite", "postgresql"] as const;
@@ -33,15 +32,7 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestData
     const db = attachSql(createPrismaClient(new PrismaPGlite(pglite)), pgliteSqlPool(pglite));
     return { kind, db, close: async () => { await db.$disconnect(); await pglite.close(); } };
   }
-  const db = attachSql(createPrismaClient(new PrismaPg({ connectionString: env.DATABASE_URL_TEST, max: 4 })), postgresSqlPool(env.DATABASE_URL_TEST, 4));
-  return {
-    kind,
-    db,
-    close: async () => {
-      await db.$disconnect();
-      await closeSql(db);
-    },
-  };
+  return { kind, ...openPostgresClient(env.DATABASE_URL_TEST, 4) };
 }
 
 /** Runs the same suite on the embedded database and on PostgreSQL. */

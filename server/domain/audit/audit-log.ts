@@ -1,6 +1,5 @@
-import crypto from "node:crypto";
 import { isRootClient, type DbOrTx } from "@/server/db";
-import { sqlFor, type SqlClient } from "@/server/sql";
+import { newRowId, sqlFor, type SqlClient } from "@/server/sql";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { canonicalJson, sha256Hex } from "../canonical";
 
@@ -82,7 +81,7 @@ export async function appendAuditSql(tx: SqlClient, entry: AuditEntry): Promise<
     `INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
      VALUES ($1, $2, $3::int, $4, $5::"ActorType", $6, $7, $8, $9::jsonb, $10, $11, $12::timestamp)`,
     [
-      `au${crypto.randomBytes(12).toString("hex")}`,
+      newRowId("au"),
       fields.orgId,
       fields.seq,
       fields.action,

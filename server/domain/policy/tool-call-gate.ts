@@ -17,7 +17,6 @@ export interface ToolCallGate {
 }
 
 interface GateRow {
-  org_found: boolean;
   governance: Prisma.JsonValue;
   membership: { role: RoleName; revokedAt: string | null; email: string; disabledAt: string | null } | null;
   policies: StoredPolicyRule[];
@@ -30,20 +29,20 @@ interface GateRow {
  */
 export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string): Promise<ToolCallGate> {
   const rows = await sqlFor(db).query<GateRow>(
-    `SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1) AS org_found,
-           (SELECT governance FROM orgs WHERE id = $1) AS governance,
-           (SELECT json_build_object('role', m.role::text, 'revokedAt', m.revoked_at, 'email', u.email, 'disabledAt', u.disabled_at)
-              FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.org_id = $1 AND m.user_id = $2) AS membership,
-           (SELECT COALESCE(json_agg(json_build_object(
-                     'id', p.id, 'name', p.name, 'effect', p.effect::text, 'reason', p.reason, 'agentId', p.agent_id,
-                     'toolName', p.tool_name, 'toolRisk', p.tool_risk::text, 'onBehalfOfUserId', p.on_behalf_of_user_id,
-                     'conditions', p.conditions, 'enabled', p.enabled) ORDER BY p.id), '[]'::json)
-              FROM policies p WHERE p.org_id = $1) AS policies`,
+    `SELECT o.governance,
+            (SELECT json_build_object('role', m.role::text, 'revokedAt', m.revoked_at, 'email', u.email, 'disabledAt', u.disabled_at)
+               FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.org_id = o.id AND m.user_id = $2) AS membership,
+            (SELECT COALESCE(json_agg(json_build_object(
+                      'id', p.id, 'name', p.name, 'effect', p.effect::text, 'reason', p.reason, 'agentId', p.agent_id,
+                      'toolName', p.tool_name, 'toolRisk', p.tool_risk::text, 'onBehalfOfUserId', p.on_behalf_of_user_id,
+                      'conditions', p.conditions, 'enabled', p.enabled) ORDER BY p.id), '[]'::json)
+               FROM policies p WHERE p.org_id = o.id) AS policies
+       FROM orgs o WHERE o.id = $1`,
     [orgId, userId],
   );
   const row = rows[0];
-  if (!row?.org_found) throw new NotFound("Organisation");
+  if (!row) throw new NotFound("Organisation");
   return {
     refusal: refusalToActFor(row.membership),
     settings: settingsFrom(row.governance),

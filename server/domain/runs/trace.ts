@@ -1,6 +1,5 @@
-import crypto from "node:crypto";
 import type { Db, DbOrTx } from "@/server/db";
-import { sqlFor, type SqlClient } from "@/server/sql";
+import { KERNEL_TRANSACTION, newRowId, sqlFor, type SqlClient } from "@/server/sql";
 import { appendAuditSql, type AuditEntry } from "../audit/audit-log";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
@@ -60,11 +59,6 @@ async function assertLease(tx: Prisma.TransactionClient | Db, writer: TraceWrite
   if (held.count !== 1) throw new LeaseLost(writer.runId);
 }
 
-/**
- * Trace writes wait longer than Prisma's default 2 s for a connection: on the embedded database (one connection) many
- * concurrent runs queue for it, and a step that gave up would stall its run until the lease expired.
- */
-const TRACE_TRANSACTION = { maxWait: 15_000, timeout: 30_000 };
 
 /** The row appendEvent returns: the event as stored. */
 export interface AppendedEvent {
@@ -81,11 +75,6 @@ export interface AppendedEvent {
   costMicros: number;
   /** Read under the run's row lock by the same statement: a person asked to cancel the run. */
   cancelRequested: boolean;
-}
-
-/** Event ids are made here (one statement inserts the row), unique like the cuids Prisma would make. */
-function newEventId(): string {
-  return `ev${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /**
@@ -111,13 +100,14 @@ export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number,
   });
 }
 
-const STEP_EVENT = { RUN_STARTED: false, RUN_RESUMED: false, RUN_FINISHED: false } as Partial<Record<RunEventTypeName, boolean>>;
+/** Events that mark a run's start, hand-over or end rather than a step of its work (not counted in step_count). */
+const NOT_STEPS = new Set<RunEventTypeName>(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
 
 async function insertEvent(sql: SqlClient, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
-  const countsAsStep = STEP_EVENT[event.type] ?? true;
+  const countsAsStep = !NOT_STEPS.has(event.type);
   const startedAt = event.startedAt ?? new Date();
   const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : new Date()) : event.endedAt;
-  const id = newEventId();
+  const id = newRowId("ev");
   const rows = await sql.query<{ payload: Prisma.JsonValue; cancel_requested: boolean }>(
     `WITH lease AS (
        UPDATE runs SET updated_at = $1::timestamp, step_count = step_count + $2::int
@@ -184,15 +174,12 @@ export interface WriteReceipt {
   cancelRequested: boolean;
 }
 
-function newSpendEntryId(): string {
-  return `sp${crypto.randomUUID().replaceAll("-", "")}`;
-}
-
 /**
  * Completes a PENDING event (the "after" write) and rolls its usage into the run's totals, writes the call's spend
  * entry and settles its reservation — one statement, so one round trip and one commit. The lease update comes first
  * and locks the run's row; it only matches while the event is still PENDING, and every other write is conditioned on
- * the event update having happened, so either all of it commits or nothing does (LeaseLost).
+ * the event update having happened, so either all of it commits or nothing does (LeaseLost). (PostgreSQL runs every
+ * data-modifying CTE whether or not the final SELECT reads it.)
  */
 export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: string, completion: EventCompletion): Promise<WriteReceipt> {
   const inputTokens = completion.inputTokens ?? 0;
@@ -220,8 +207,7 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
      settled AS (
        DELETE FROM spend_reservations WHERE id = $17 AND org_id = $6 AND EXISTS (SELECT 1 FROM completed)
        RETURNING id)
-     SELECT lease.cancel_requested, (SELECT count(*) FROM ledger)::int AS ledger_rows, (SELECT count(*) FROM settled)::int AS settled_rows
-       FROM completed, lease`,
+     SELECT lease.cancel_requested FROM completed, lease`,
     [
       now,
       inputTokens,
@@ -233,7 +219,7 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
       eventId,
       completion.status,
       JSON.stringify(completion.payload),
-      newSpendEntryId(),
+      newRowId("sp"),
       spend?.agentId ?? null,
       spend?.userId ?? null,
       spend?.modelConfigId ?? null,
@@ -287,7 +273,7 @@ export async function finishRun(
     });
     if (count !== 1) throw new LeaseLost(writer.runId);
     await wakeParent(tx, writer);
-  }, TRACE_TRANSACTION);
+  }, KERNEL_TRANSACTION);
 }
 
 /**
@@ -315,7 +301,7 @@ export async function parkForChildren(db: Db, writer: TraceWriter, childRunIds: 
       data: { status: "WAITING_CHILDREN", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  }, TRACE_TRANSACTION);
+  }, KERNEL_TRANSACTION);
 }
 
 /**
@@ -332,7 +318,7 @@ export async function parkForReview(db: Db, writer: TraceWriter, itemId: string)
       data: { status: "WAITING_REVIEW", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  }, TRACE_TRANSACTION);
+  }, KERNEL_TRANSACTION);
 }
 
 /**
@@ -350,5 +336,5 @@ export async function parkForApproval(db: Db, writer: TraceWriter, approvalId: s
       data: { status: "WAITING_APPROVAL", leaseOwner: null, leaseUntil: null },
     });
     return true;
-  }, TRACE_TRANSACTION);
+  }, KERNEL_TRANSACTION);
 }

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createKernelDeps } from "@/server/runtime/deps";
 import { McpClientPool } from "@/server/runtime/mcp/pool";
 import { Worker } from "@/server/runtime/worker";
-import { openEmbeddedBench, openPostgresBench, postgresSkipped, type BenchDatabase } from "./lib/databases";
+import { benchDatabaseKinds, openEmbeddedBench, openPostgresBench, type BenchDatabase } from "./lib/databases";
 import { BENCH_ENCRYPTION_KEY, BENCH_ENCRYPTION_KEY_HEX, queueBenchRuns, setUpKernelBench, type KernelBenchSetup } from "./lib/kernel";
 import { createLangGraphBench } from "./lib/langgraph";
 import { describeMachine } from "./lib/machine";
@@ -70,14 +70,23 @@ async function awaitRuns(bench: BenchDatabase, ids: string[], timeoutMs: number)
     if (Date.now() > deadline) throw new Error(`${open} of ${ids.length} runs were still queued or running after ${timeoutMs / 1000} s.`);
     await sleep(250);
   }
-  const runs = await bench.db.run.findMany({ where: { id: { in: ids } }, select: { status: true, createdAt: true, startedAt: true, endedAt: true } });
+  const runs = await bench.db.run.findMany({
+    where: { id: { in: ids } },
+    select: { status: true, createdAt: true, startedAt: true, endedAt: true },
+  });
   const created = Math.min(...runs.map((r) => r.createdAt.getTime()));
   const ended = Math.max(...runs.map((r) => (r.endedAt ?? r.createdAt).getTime()));
   const delays = runs.map((r) => (r.startedAt ?? r.createdAt).getTime() - r.createdAt.getTime());
   return { wallMs: ended - created, delays: summarise(delays), failed: runs.filter((r) => r.status !== "SUCCEEDED").length };
 }
 
-function result(name: string, runs: number, wallMs: number, delays: { p50: number; p99: number }, extra: Pick<CaseResult, "eventLoopP99Ms" | "memoryPerRunBytes" | "bytesPerRun" | "failed" | "note">): CaseResult {
+function result(
+  name: string,
+  runs: number,
+  wallMs: number,
+  delays: { p50: number; p99: number },
+  extra: Pick<CaseResult, "eventLoopP99Ms" | "memoryPerRunBytes" | "bytesPerRun" | "failed" | "note">,
+): CaseResult {
   const runsPerSecond = runs / (wallMs / 1000);
   return { name, runs, wallMs, runsPerSecond, idealShare: runsPerSecond / (runs / (IDEAL_RUN_MS / 1000)), startDelay: delays, ...extra };
 }
@@ -136,7 +145,16 @@ async function postgresCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
         startBenchWorker({
           databaseUrl: bench.url ?? "",
           dataDir: setup.dataDir,
-          flags: ["--concurrency", String(PER_WORKER_CONCURRENCY), "--max-runs-per-org", String(runs), "--orgs", setup.org.orgId, "--stats-ms", "500"],
+          flags: [
+            "--concurrency",
+            String(PER_WORKER_CONCURRENCY),
+            "--max-runs-per-org",
+            String(runs),
+            "--orgs",
+            setup.org.orgId,
+            "--stats-ms",
+            "500",
+          ],
           env: { SWITCHBOARD_ENCRYPTION_KEY: BENCH_ENCRYPTION_KEY_HEX, NEXTAUTH_SECRET: BENCH_ENCRYPTION_KEY_HEX },
         }),
       ),
@@ -151,7 +169,10 @@ async function postgresCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
     await sleep(600); // the last stats line of the busy period
     const bytesAfter = await tableBytes(bench);
     const busy = workers.map((w, i) => w.stats.slice(marks[i]));
-    const peakGrowth = busy.reduce((sum, lines, i) => sum + Math.max(0, Math.max(...lines.map((l) => l.rssBytes), idle[i] ?? 0) - (idle[i] ?? 0)), 0);
+    const peakGrowth = busy.reduce(
+      (sum, lines, i) => sum + Math.max(0, Math.max(...lines.map((l) => l.rssBytes), idle[i] ?? 0) - (idle[i] ?? 0)),
+      0,
+    );
     return result(`postgresql, ${workerCount} worker process${workerCount > 1 ? "es" : ""}`, runs, timing.wallMs, timing.delays, {
       eventLoopP99Ms: Math.max(...busy.flat().map((l) => l.eventLoopP99Ms)),
       memoryPerRunBytes: peakGrowth / runs,
@@ -207,19 +228,21 @@ async function main(): Promise<number> {
   const results: CaseResult[] = [];
   const durability: string[] = [];
 
-  const embedded = await openEmbeddedBench("throughput");
-  try {
-    durability.push(`embedded: ${await embedded.durability()}`);
-    const setup = await setUpKernelBench(embedded.db, { steps: STEPS, delayMs: MODEL_DELAY_MS, label: "throughput" });
-    for (const runs of SIZES) {
-      console.log(`embedded, ${runs} runs…`);
-      results.push(await embeddedCase(embedded, setup, runs));
+  const embedded = benchDatabaseKinds().includes("embedded") ? await openEmbeddedBench("throughput") : null;
+  if (embedded) {
+    try {
+      durability.push(`embedded: ${await embedded.durability()}`);
+      const setup = await setUpKernelBench(embedded.db, { steps: STEPS, delayMs: MODEL_DELAY_MS, label: "throughput" });
+      for (const runs of SIZES) {
+        console.log(`embedded, ${runs} runs…`);
+        results.push(await embeddedCase(embedded, setup, runs));
+      }
+    } finally {
+      await embedded.close();
     }
-  } finally {
-    await embedded.close();
   }
 
-  if (!postgresSkipped()) {
+  if (benchDatabaseKinds().includes("postgresql")) {
     const postgres = await openPostgresBench();
     const workerDir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-bench-workers-"));
     try {
@@ -237,7 +260,7 @@ async function main(): Promise<number> {
     }
   }
 
-  for (const runs of SIZES) {
+  for (const runs of process.env.BENCH_SKIP_PEERS ? [] : SIZES) {
     console.log(`LangGraph.js + SqliteSaver, ${runs} runs…`);
     const peer = await langGraphCase(runs);
     results.push(peer.result);
@@ -247,7 +270,19 @@ async function main(): Promise<number> {
   console.log(`\nDurability: ${durability.join("; ")}\n`);
   console.log(
     table(
-      ["Case", "N", "wall", "runs/s", "of ideal", "runnable→started p50 / p99", "event loop p99", "memory / run", "stored / run", "failed", "note"],
+      [
+        "Case",
+        "N",
+        "wall",
+        "runs/s",
+        "of ideal",
+        "runnable→started p50 / p99",
+        "event loop p99",
+        "memory / run",
+        "stored / run",
+        "failed",
+        "note",
+      ],
       results.map((r) => [
         r.name,
         String(r.runs),
@@ -269,7 +304,9 @@ async function main(): Promise<number> {
   for (const r of at200) {
     const pass = r.idealShare >= 0.95;
     ok &&= pass;
-    console.log(`${pass ? "PASS" : "MISS"}: ${r.name} at 200 runs reaches ${(r.idealShare * 100).toFixed(1)} % of the ideal (target ≥ 95 %).`);
+    console.log(
+      `${pass ? "PASS" : "MISS"}: ${r.name} at 200 runs reaches ${(r.idealShare * 100).toFixed(1)} % of the ideal (target ≥ 95 %).`,
+    );
   }
   const one = results.find((r) => r.runs === 1000 && r.name.includes(", 1 worker"));
   const four = results.find((r) => r.runs === 1000 && r.name.includes(", 4 worker"));
@@ -277,7 +314,9 @@ async function main(): Promise<number> {
     const speedup = one.wallMs / four.wallMs;
     const pass = speedup >= 2.5;
     ok &&= pass;
-    console.log(`${pass ? "PASS" : "MISS"}: 4 workers finish the 1,000-run case ${speedup.toFixed(2)}× faster than 1 (target ≥ 2.5×; --concurrency ${PER_WORKER_CONCURRENCY} per worker).`);
+    console.log(
+      `${pass ? "PASS" : "MISS"}: 4 workers finish the 1,000-run case ${speedup.toFixed(2)}× faster than 1 (target ≥ 2.5×; --concurrency ${PER_WORKER_CONCURRENCY} per worker).`,
+    );
   }
   return ok ? 0 : 1;
 }

@@ -71,6 +71,25 @@ function prismaSql(db: DbOrTx): SqlPool {
   };
 }
 
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 200;
+
+/**
+ * A named statement: each connection parses and plans it once and then only binds and executes it. The kernel's
+ * statements are few and fixed, and unnamed ones were parsed and planned again on every call — for the trace CTEs
+ * more of PostgreSQL's CPU than running them. The name is a digest of the text, so equal texts share one name.
+ */
+function prepared(text: string, params: readonly unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  // Texts built at run time would make a statement per variant on every connection: past this many, unnamed.
+  if (!name && statementNames.size >= MAX_NAMED_STATEMENTS) return { text, values: [...params] };
+  if (!name) {
+    name = `sb_${crypto.createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values: [...params] };
+}
+
 /** node-postgres, for PostgreSQL: its own small pool beside Prisma's. */
 export function postgresSqlPool(connectionString: string, max: number): SqlPool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 15_000, application_name: "switchboard-kernel" });
@@ -78,7 +97,7 @@ export function postgresSqlPool(connectionString: string, max: number): SqlPool 
   // the pool replaces it, and a query that was using it fails on its own.
   pool.on("error", (error) => logger.warn("a kernel database connection failed while idle", { error: error.message }));
   return {
-    query: async <Row>(text: string, params: readonly unknown[] = []) => (await pool.query(text, [...params])).rows as Row[],
+    query: async <Row>(text: string, params: readonly unknown[] = []) => (await pool.query(prepared(text, params))).rows as Row[],
     transaction: async (work) => {
       const connection = await pool.connect();
       let broken: Error | undefined;
@@ -90,7 +109,7 @@ export function postgresSqlPool(connectionString: string, max: number): SqlPool 
       connection.on("error", onError);
       try {
         await connection.query("BEGIN");
-        const result = await work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await connection.query(text, [...params])).rows as Row[] });
+        const result = await work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await connection.query(prepared(text, params))).rows as Row[] });
         await connection.query("COMMIT");
         return result;
       } catch (error) {

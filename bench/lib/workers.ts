@@ -27,7 +27,9 @@ export interface BenchWorker {
  * the tsx CLI, whose extra process would outlive a killed worker) and resolves once the worker says it is ready.
  */
 export async function startBenchWorker(options: { databaseUrl: string; dataDir: string; flags: string[]; env?: Record<string, string> }): Promise<BenchWorker> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/runtime/main.ts", ...options.flags], {
+  // BENCH_WORKER_NODE_FLAGS: extra node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
+  const nodeFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", "server/runtime/main.ts", ...options.flags], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: options.databaseUrl, SWITCHBOARD_DATA_DIR: options.dataDir, SWITCHBOARD_LOG_LEVEL: "warn", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -170,6 +170,10 @@ describeOnEachDatabase("kernel SQL path", (getDb, kind) => {
       ).rejects.toBeInstanceOf(LeaseLost);
       expect(await db.auditEvent.count({ where: { orgId: org.orgId } })).toBe(auditBefore);
       expect(await db.runEvent.count({ where: { runId: writer.runId } })).toBe(2);
+      // A racing duplicate (a seq already taken) is refused whole: one statement, so no audit entry without its events.
+      await expect(appendEvents(db, writer, 2, [{ type: "POLICY_DECISION", name: "dup", status: "OK", payload: {} }], audit)).rejects.toThrow();
+      expect(await db.auditEvent.count({ where: { orgId: org.orgId } })).toBe(auditBefore);
+      expect((await db.run.findUniqueOrThrow({ where: { id: writer.runId }, select: { stepCount: true } })).stepCount).toBe(2);
       // Concurrent appends from many runs of one org still form one unbroken chain.
       const writers = await Promise.all(Array.from({ length: 6 }, (_, i) => runningRun(`worker-${i}`)));
       await Promise.all(

@@ -1,5 +1,5 @@
-import { isRootClient, type DbOrTx } from "@/server/db";
-import { newRowId, sqlFor, type SqlClient } from "@/server/sql";
+import type { DbOrTx } from "@/server/db";
+import { newRowId, sqlFor } from "@/server/sql";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { canonicalJson, sha256Hex } from "../canonical";
 
@@ -33,7 +33,11 @@ interface ChainedFields {
 
 /** Only the chained fields are hashed (picked explicitly, so a row's id or stored hash never feeds its own hash). */
 export function auditHash(fields: ChainedFields): string {
-  const content = {
+  return sha256Hex(fields.prevHash + canonicalJson(chainedContent(fields)));
+}
+
+function chainedContent(fields: ChainedFields) {
+  return {
     orgId: fields.orgId,
     seq: fields.seq,
     action: fields.action,
@@ -44,30 +48,35 @@ export function auditHash(fields: ChainedFields): string {
     data: fields.data,
     createdAt: fields.createdAt.toISOString(),
   };
-  return sha256Hex(fields.prevHash + canonicalJson(content));
 }
 
 /**
  * Appends one event to the org's hash chain. Pass the transaction that makes the change being audited, so the
- * change and its audit row commit together. A per-org advisory lock serialises appends: without it two
- * concurrent writers would read the same previous hash and fork the chain.
+ * change and its audit row commit together. One statement (see auditAppendSql): the org's chain head row is
+ * updated first, and its row lock serialises appends — two concurrent writers never link to the same event.
  */
 export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
-  const sql = sqlFor(db);
-  if (isRootClient(db)) await sql.transaction((tx) => appendAuditSql(tx, entry));
-  else await appendAuditSql(sql, entry);
+  const append = auditAppendSql(entry, 1, null);
+  const [row] = await sqlFor(db).query<{ seq: number }>(`WITH ${append.ctes} SELECT seq FROM audited`, append.params);
+  if (!row) throw new Error(`The audit entry "${entry.action}" was not written.`);
 }
 
-/** appendAudit inside a transaction the caller holds on the SQL path (see server/sql.ts): one chain, one implementation. */
-export async function appendAuditSql(tx: SqlClient, entry: AuditEntry): Promise<void> {
-  await tx.query(`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext($1))`, [`audit:${entry.orgId}`]);
-  // After the lock (its own statement, so this one's snapshot includes every append committed before we got it).
-  const [last] = await tx.query<{ seq: number; hash: string }>(`SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [entry.orgId]);
+/**
+ * The CTEs `head` and `audited` that append `entry` to its org's chain, for a statement of the caller's (which may
+ * add its own CTEs and must end with a SELECT). Parameters are numbered from `$first`; `guard`, when given, is a CTE
+ * that must yield a row for the append to happen (the trace's lease, so nothing is audited for a lost run).
+ *
+ * The next link is computed by PostgreSQL from the head row it locked: INSERT … ON CONFLICT DO UPDATE takes the row
+ * lock and, at READ COMMITTED, works on the latest committed head — so the link is always to the last event, with
+ * no separate lock or read round trip. The hash is the one auditHash() computes: sha256(prevHash + the canonical
+ * JSON of the chained fields), the JSON built here around the one field only the database knows, `seq`.
+ */
+export function auditAppendSql(entry: AuditEntry, first: number, guard: string | null): { ctes: string; params: unknown[] } {
   // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
   const createdAt = new Date();
   const fields = {
     orgId: entry.orgId,
-    seq: (last?.seq ?? 0) + 1,
+    seq: 0,
     action: entry.action,
     actorType: entry.actorType,
     actorId: entry.actorId ?? null,
@@ -75,26 +84,46 @@ export async function appendAuditSql(tx: SqlClient, entry: AuditEntry): Promise<
     targetId: entry.targetId ?? null,
     data: entry.data ?? {},
     createdAt,
-    prevHash: last?.hash ?? GENESIS_HASH,
+    prevHash: GENESIS_HASH,
   } satisfies ChainedFields;
-  await tx.query(
-    `INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
-     VALUES ($1, $2, $3::int, $4, $5::"ActorType", $6, $7, $8, $9::jsonb, $10, $11, $12::timestamp)`,
-    [
-      newRowId("au"),
-      fields.orgId,
-      fields.seq,
-      fields.action,
-      fields.actorType,
-      fields.actorId,
-      fields.targetType,
-      fields.targetId,
-      JSON.stringify(fields.data),
-      fields.prevHash,
-      auditHash(fields),
-      createdAt.toISOString(),
-    ],
-  );
+  const { before, after } = chainedContentAroundSeq(fields);
+  const p = (offset: number) => `$${first + offset}`;
+  const link = (prev: string, seq: string) => `encode(sha256(convert_to(${prev} || ${p(1)}::text || ${seq} || ${p(2)}::text, 'UTF8')), 'hex')`;
+  const ctes = `head AS (
+       INSERT INTO audit_heads AS h (org_id, seq, hash, prev_hash)
+       SELECT ${p(0)}::text, 1, ${link(`'${GENESIS_HASH}'`, `'1'`)}, '${GENESIS_HASH}'${guard ? ` FROM ${guard}` : ""}
+       ON CONFLICT (org_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash, hash = ${link("h.hash", "(h.seq + 1)::text")}
+       RETURNING seq, hash, prev_hash),
+     audited AS (
+       INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
+       SELECT ${p(3)}, ${p(0)}::text, head.seq, ${p(4)}, ${p(5)}::"ActorType", ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::jsonb, head.prev_hash, head.hash, ${p(10)}::timestamp
+         FROM head
+       RETURNING seq)`;
+  const params = [
+    fields.orgId,
+    before,
+    after,
+    newRowId("au"),
+    fields.action,
+    fields.actorType,
+    fields.actorId,
+    fields.targetType,
+    fields.targetId,
+    JSON.stringify(fields.data),
+    createdAt.toISOString(),
+  ];
+  return { ctes, params };
+}
+
+/** The canonical JSON auditHash() hashes (after prevHash), split where the value of `seq` goes. */
+function chainedContentAroundSeq(fields: ChainedFields): { before: string; after: string } {
+  const text = canonicalJson(chainedContent({ ...fields, seq: 0 }));
+  // Keys are sorted: seq is followed by targetId, and a quote inside a string value is escaped, so this marker can
+  // only be the top-level key (data, which may hold its own "seq", comes earlier: hence the last occurrence).
+  const marker = `"seq":0,"targetId":`;
+  const at = text.lastIndexOf(marker);
+  if (at < 0) throw new Error("The audit entry's canonical form has no seq field.");
+  return { before: text.slice(0, at + `"seq":`.length), after: text.slice(at + `"seq":0`.length) };
 }
 
 export type ChainVerification =

@@ -1,6 +1,6 @@
 import type { Db, DbOrTx } from "@/server/db";
-import { KERNEL_TRANSACTION, newRowId, sqlFor, type SqlClient } from "@/server/sql";
-import { appendAuditSql, type AuditEntry } from "../audit/audit-log";
+import { KERNEL_TRANSACTION, newRowId, sqlFor } from "@/server/sql";
+import { auditAppendSql, type AuditEntry } from "../audit/audit-log";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
 
@@ -79,82 +79,79 @@ export interface AppendedEvent {
 
 /**
  * Appends one event at `seq`; the (run, seq) unique key makes a racing duplicate fail instead of forking the log.
- * One statement, so one round trip and one commit on the hot path: the lease check (with the step counter) and the
- * insert are atomic because they are a single statement — the insert takes its run id from the lease update, so
- * without the lease nothing is written, and a failed insert undoes the update.
+ * One statement, so one round trip and one commit on the hot path (see appendEvents).
  */
 export async function appendEvent(db: DbOrTx, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
-  return insertEvent(sqlFor(db), writer, seq, event);
-}
-
-/**
- * Appends consecutive events (at seq, seq + 1, …) in one transaction, with the audit entry that records them: one
- * commit for writes that belong together (a policy decision, its audit entry and the intent of the call it allowed).
- */
-export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number, events: readonly NewEvent[], audit?: AuditEntry): Promise<AppendedEvent[]> {
-  return sqlFor(db).transaction(async (tx) => {
-    const created: AppendedEvent[] = [];
-    for (const [index, event] of events.entries()) created.push(await insertEvent(tx, writer, seq + index, event));
-    if (audit) await appendAuditSql(tx, audit);
-    return created;
-  });
+  const [appended] = await appendEvents(db, writer, seq, [event]);
+  return appended!;
 }
 
 /** Events that mark a run's start, hand-over or end rather than a step of its work (not counted in step_count). */
 const NOT_STEPS = new Set<RunEventTypeName>(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
 
-async function insertEvent(sql: SqlClient, writer: TraceWriter, seq: number, event: NewEvent): Promise<AppendedEvent> {
-  const countsAsStep = !NOT_STEPS.has(event.type);
-  const startedAt = event.startedAt ?? new Date();
-  const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : new Date()) : event.endedAt;
-  const id = newRowId("ev");
-  const rows = await sql.query<{ payload: Prisma.JsonValue; cancel_requested: boolean }>(
+/**
+ * Appends consecutive events (at seq, seq + 1, …) with the audit entry that records them, in ONE statement: one round
+ * trip and one commit for writes that belong together (a policy decision, its audit entry and the intent of the call
+ * it allowed). The lease check (with the step counter), the inserts and the audit append are atomic because they are
+ * a single statement: every insert takes its run id from the lease update, so without the lease nothing is written,
+ * and any failed insert undoes the rest.
+ */
+export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number, events: readonly NewEvent[], audit?: AuditEntry): Promise<AppendedEvent[]> {
+  const now = new Date();
+  const rows = events.map((event, index) => {
+    const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : now) : event.endedAt;
+    return {
+      id: newRowId("ev"),
+      seq: seq + index,
+      type: event.type,
+      name: event.name ?? "",
+      status: event.status,
+      payload: event.payload,
+      idempotency_key: event.idempotencyKey ?? null,
+      started_at: event.startedAt ?? now,
+      ended_at: endedAt,
+      input_tokens: event.inputTokens ?? 0,
+      output_tokens: event.outputTokens ?? 0,
+      cost_micros: event.costMicros ?? 0,
+    };
+  });
+  const steps = events.filter((event) => !NOT_STEPS.has(event.type)).length;
+  const audited = audit ? auditAppendSql(audit, 7, "lease") : null;
+  const stored = await sqlFor(db).query<{ id: string; payload: Prisma.JsonValue; cancel_requested: boolean }>(
     `WITH lease AS (
        UPDATE runs SET updated_at = $1::timestamp, step_count = step_count + $2::int
         WHERE id = $3 AND org_id = $4 AND lease_owner = $5 AND status = 'RUNNING'
        RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested),
      inserted AS (
        INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
-       SELECT $6, $4, lease.id, $7::int, $8::"RunEventType", $9, $10::"RunEventStatus", $11::jsonb, $12, $13::timestamp, $14::timestamp, $15::int, $16::int, $17::int
-         FROM lease
-       RETURNING payload)
-     SELECT inserted.payload, lease.cancel_requested FROM inserted, lease`,
-    [
-      new Date().toISOString(),
-      countsAsStep ? 1 : 0,
-      writer.runId,
-      writer.orgId,
-      writer.workerId,
-      id,
-      seq,
-      event.type,
-      event.name ?? "",
-      event.status,
-      JSON.stringify(event.payload),
-      event.idempotencyKey ?? null,
-      startedAt.toISOString(),
-      endedAt?.toISOString() ?? null,
-      event.inputTokens ?? 0,
-      event.outputTokens ?? 0,
-      event.costMicros ?? 0,
-    ],
+       SELECT e.id, $4, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
+              e.input_tokens, e.output_tokens, e.cost_micros
+         FROM lease, jsonb_to_recordset($6::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb, idempotency_key text,
+              started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
+       RETURNING id, payload)${audited ? `,
+     ${audited.ctes}` : ""}
+     SELECT inserted.id, inserted.payload, lease.cancel_requested FROM inserted, lease`,
+    [now.toISOString(), steps, writer.runId, writer.orgId, writer.workerId, JSON.stringify(rows), ...(audited?.params ?? [])],
   );
-  const row = rows[0];
-  if (!row) throw new LeaseLost(writer.runId);
-  return {
-    id,
-    seq,
-    type: event.type,
-    name: event.name ?? "",
-    status: event.status,
-    payload: row.payload,
-    startedAt,
-    endedAt,
-    inputTokens: event.inputTokens ?? 0,
-    outputTokens: event.outputTokens ?? 0,
-    costMicros: event.costMicros ?? 0,
-    cancelRequested: row.cancel_requested,
-  };
+  if (stored.length !== rows.length) throw new LeaseLost(writer.runId);
+  const byId = new Map(stored.map((row) => [row.id, row]));
+  return rows.map((row) => {
+    const { payload, cancel_requested } = byId.get(row.id)!;
+    return {
+      id: row.id,
+      seq: row.seq,
+      type: row.type,
+      name: row.name,
+      status: row.status,
+      payload,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costMicros: row.cost_micros,
+      cancelRequested: cancel_requested,
+    };
+  });
 }
 
 export interface EventCompletion {
@@ -235,56 +232,57 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";
 
-/** Ends the run (CAS from RUNNING under this worker's lease) and writes the RUN_FINISHED event with it. */
+/**
+ * Ends the run (CAS from RUNNING under this worker's lease), writes the RUN_FINISHED event with it and wakes a parent
+ * that waits for its children — one statement, so one round trip and one commit.
+ *
+ * The parent's row is updated whatever its status (it only becomes QUEUED if it is WAITING_CHILDREN): an UPDATE that
+ * matches the row takes its lock and, when the parent is mid-park, waits and then computes the new status from the
+ * parent's latest version. That serialises with parkForChildren, which locks the parent first: whichever commits
+ * second sees the other's write, so a parent is never parked on a child that already ended.
+ */
 export async function finishRun(
-  db: Db,
+  db: DbOrTx,
   writer: TraceWriter,
   seq: number,
   outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null },
-) {
-  await db.$transaction(async (tx) => {
-    await assertLease(tx, writer);
-    // The application's clock, like every other event: the database's now() may differ by a few milliseconds.
-    const at = new Date();
-    await tx.runEvent.create({
-      data: {
-        orgId: writer.orgId,
-        runId: writer.runId,
-        seq,
-        type: "RUN_FINISHED",
-        name: outcome.status.toLowerCase(),
-        status: outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
-        payload: { status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null },
-        startedAt: at,
-        endedAt: at,
-      },
-    });
-    const { count } = await tx.run.updateMany({
-      where: { id: writer.runId, orgId: writer.orgId, status: "RUNNING", leaseOwner: writer.workerId },
-      data: {
-        status: outcome.status,
-        output: outcome.output ?? null,
-        error: outcome.error ?? null,
-        haltReason: outcome.haltReason ?? null,
-        endedAt: at,
-        leaseOwner: null,
-        leaseUntil: null,
-      },
-    });
-    if (count !== 1) throw new LeaseLost(writer.runId);
-    await wakeParent(tx, writer);
-  }, KERNEL_TRANSACTION);
-}
-
-/**
- * A child run that ends queues its parent again if the parent is waiting for its children. The parent row is locked
- * first, so this serialises with the parent's own parkForChildren: whichever commits second sees the other's write.
- */
-async function wakeParent(tx: Prisma.TransactionClient, writer: TraceWriter): Promise<void> {
-  const child = await tx.run.findUnique({ where: { id: writer.runId }, select: { parentRunId: true } });
-  if (!child?.parentRunId) return;
-  await tx.$queryRaw`SELECT id FROM runs WHERE id = ${child.parentRunId} AND org_id = ${writer.orgId} FOR UPDATE`;
-  await tx.run.updateMany({ where: { id: child.parentRunId, orgId: writer.orgId, status: "WAITING_CHILDREN" }, data: { status: "QUEUED" } });
+): Promise<void> {
+  // The application's clock, like every other event: the database's now() may differ by a few milliseconds.
+  const at = new Date().toISOString();
+  const rows = await sqlFor(db).query<{ id: string }>(
+    `WITH ended AS (
+       UPDATE runs SET status = $1::"RunStatus", output = $2, error = $3, halt_reason = $4, ended_at = $5::timestamp, updated_at = $5::timestamp,
+              lease_owner = NULL, lease_until = NULL
+        WHERE id = $6 AND org_id = $7 AND status = 'RUNNING' AND lease_owner = $8
+       RETURNING id, parent_run_id),
+     finished AS (
+       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, started_at, ended_at)
+       SELECT $9, $7, ended.id, $10::int, 'RUN_FINISHED', $11, $12::"RunEventStatus", $13::jsonb, $5::timestamp, $5::timestamp
+         FROM ended
+       RETURNING id),
+     parent AS (
+       UPDATE runs SET status = CASE WHEN status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE status END,
+              updated_at = CASE WHEN status = 'WAITING_CHILDREN' THEN $5::timestamp ELSE updated_at END
+        WHERE id = (SELECT parent_run_id FROM ended) AND org_id = $7
+       RETURNING id)
+     SELECT finished.id FROM finished`,
+    [
+      outcome.status,
+      outcome.output ?? null,
+      outcome.error ?? null,
+      outcome.haltReason ?? null,
+      at,
+      writer.runId,
+      writer.orgId,
+      writer.workerId,
+      newRowId("ev"),
+      seq,
+      outcome.status.toLowerCase(),
+      outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
+      JSON.stringify({ status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null }),
+    ],
+  );
+  if (rows.length !== 1) throw new LeaseLost(writer.runId);
 }
 
 /**

@@ -6,15 +6,15 @@ import { wrapUntrusted, type Redactor } from "../domain/guards/redact";
 import { decideToolCall } from "../domain/policy/engine";
 import { loadToolCallGate } from "../domain/policy/tool-call-gate";
 import {
-  appendEvent,
-  appendEvents,
   completeEvent,
   finishRun,
+  writeTrace,
   LeaseLost,
   parkForApproval,
   parkForChildren,
   parkForReview,
   type AppendedEvent,
+  type EventCompletion,
   type FinalStatus,
   type NewEvent,
   type TraceWriter,
@@ -317,16 +317,23 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     return local;
   };
 
-  const append = async (event: NewEvent, audit?: AuditEntry) =>
-    keepAppended(audit ? (await appendEvents(db, writer, nextSeq, [event], audit))[0]! : await appendEvent(db, writer, nextSeq, event));
-  /** Consecutive events committed together (see appendEvents). */
-  const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await appendEvents(db, writer, nextSeq, batch, audit)).map(keepAppended);
-  const complete = async (event: TraceEvent, completion: Parameters<typeof completeEvent>[3]) => {
-    const receipt = await completeEvent(db, writer, event.id, completion);
-    cancelSeenByLastWrite = receipt.cancelRequested;
+  /**
+   * A model's answer, already applied to the run's state here, whose write rides along with the next one (see
+   * writeTrace): every write below sends it first, or with it. Until then the model call is PENDING in the database,
+   * and a crash recovers it exactly like a crash during the call.
+   */
+  let unwrittenAnswer: { event: TraceEvent; completion: EventCompletion } | null = null;
+  const takeUnwrittenAnswer = () => {
+    const answer = unwrittenAnswer;
+    unwrittenAnswer = null;
+    return answer;
+  };
+  const applyCompletion = (event: TraceEvent, completion: EventCompletion) => {
     event.status = completion.status;
     event.payload = completion.payload as Prisma.JsonValue;
     costMicros += completion.costMicros ?? 0;
+  };
+  const completionWritten = (event: TraceEvent, completion: EventCompletion) =>
     deps.observer?.eventEnded({
       ...event,
       status: completion.status,
@@ -335,9 +342,34 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       outputTokens: completion.outputTokens ?? 0,
       costMicros: completion.costMicros ?? 0,
     });
+  /** Events appended in one write, with the audit entry that records them and any unwritten model answer. */
+  const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => {
+    const answer = takeUnwrittenAnswer();
+    const written = await writeTrace(db, writer, {
+      ...(answer ? { complete: { eventId: answer.event.id, completion: answer.completion } } : {}),
+      append: { seq: nextSeq, events: batch, audit },
+    });
+    if (answer) completionWritten(answer.event, answer.completion);
+    return written.appended.map(keepAppended);
   };
-  const finish = (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) =>
-    finishRun(db, writer, nextSeq, outcome);
+  const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
+  const writeUnwrittenAnswer = async () => {
+    const answer = takeUnwrittenAnswer();
+    if (!answer) return;
+    cancelSeenByLastWrite = (await completeEvent(db, writer, answer.event.id, answer.completion)).cancelRequested;
+    completionWritten(answer.event, answer.completion);
+  };
+  const complete = async (event: TraceEvent, completion: EventCompletion) => {
+    await writeUnwrittenAnswer();
+    const receipt = await completeEvent(db, writer, event.id, completion);
+    cancelSeenByLastWrite = receipt.cancelRequested;
+    applyCompletion(event, completion);
+    completionWritten(event, completion);
+  };
+  const finish = async (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) => {
+    await writeUnwrittenAnswer();
+    await finishRun(db, writer, nextSeq, outcome);
+  };
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.
   if (run.cancelRequestedAt && events.some((e) => e.type === "RUN_STARTED")) {
@@ -482,7 +514,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       answered = true;
       // Secrets and configured patterns never reach the trace, the console or the next model call.
       const response = redactor.redactJson({ content: result.content, toolCalls: result.toolCalls });
-      await complete(intent, {
+      const answer: EventCompletion = {
         status: "OK",
         payload: {
           model: result.model,
@@ -505,7 +537,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
           model: result.model,
         },
         spendReservationId: reservation,
-      });
+      };
+      // Written with the next write (the decision on the call it proposes, or the run's end): one commit fewer.
+      applyCompletion(intent, answer);
+      unwrittenAnswer = { event: intent, completion: answer };
       return false;
     } catch (error) {
       if (answered) throw error;
@@ -649,6 +684,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const idempotencyKey = `${run!.id}:${nextSeq + 1}`;
       const allowed = { ...call, args };
       const [, intent] = await appendTogether([decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)], auditDecision);
+      if (cancelSeenByLastWrite) {
+        // Cancelled while the model was answering: the call is not made (the loop then ends the run).
+        await complete(intent!, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent!.payload), error: { kind: "cancelled", message: "Cancelled by a person before the call was made." } } });
+        return "continue";
+      }
       await executeTool(intent!, tool, allowed, idempotencyKey);
       return "continue";
     }

@@ -170,4 +170,28 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     const cancelled = await waitForRun(db, id, { timeoutMs: 10_000 });
     expect(cancelled.status).toBe("CANCELLED");
   });
+
+  it("does not make a call the model proposed after a person cancelled the run during the model's turn", async () => {
+    const db = getDb();
+    // A worker of its own whose heartbeat would only notice the cancel long after: the trace write must.
+    const quiet = await createTestOrg(db, "kernel-cancel");
+    await createDemoToolsFor(db, quiet);
+    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), { pollMs: 50, heartbeatMs: 30_000, orgIds: [quiet.orgId] });
+    quietWorker.start();
+    try {
+      const agent = await createScriptedAgent(db, quiet, {
+        tools: ["lookup_order"],
+        script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 1_500 }, { final: "never" }],
+      });
+      const { id } = await createRun(db, quiet.principals.OWNER, { agent: agent.slug, input: "go" });
+      // The model is answering once its call's intent is written.
+      while ((await db.runEvent.count({ where: { runId: id, type: "MODEL_CALL", status: "PENDING" } })) === 0) await new Promise((r) => setTimeout(r, 20));
+      await cancelRun(db, quiet.principals.OWNER, id);
+      expect((await waitForRun(db, id, { timeoutMs: 10_000 })).status).toBe("CANCELLED");
+      const calls = (await getRunTrace(db, quiet.principals.OWNER, id)).filter((e) => e.type === "TOOL_CALL");
+      expect(calls.map((e) => [e.status, (e.payload as { error?: { kind: string } }).error?.kind])).toEqual([["ERROR", "cancelled"]]);
+    } finally {
+      await quietWorker.stop(1_000);
+    }
+  });
 });

@@ -90,68 +90,10 @@ export async function appendEvent(db: DbOrTx, writer: TraceWriter, seq: number, 
 const NOT_STEPS = new Set<RunEventTypeName>(["RUN_STARTED", "RUN_RESUMED", "RUN_FINISHED"]);
 
 /**
- * Appends consecutive events (at seq, seq + 1, …) with the audit entry that records them, in ONE statement: one round
- * trip and one commit for writes that belong together (a policy decision, its audit entry and the intent of the call
- * it allowed). The lease check (with the step counter), the inserts and the audit append are atomic because they are
- * a single statement: every insert takes its run id from the lease update, so without the lease nothing is written,
- * and any failed insert undoes the rest.
+ * Appends consecutive events (at seq, seq + 1, …) with the audit entry that records them: one statement (writeTrace).
  */
 export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number, events: readonly NewEvent[], audit?: AuditEntry): Promise<AppendedEvent[]> {
-  const now = new Date();
-  const rows = events.map((event, index) => {
-    const endedAt = event.endedAt === undefined ? (event.status === "PENDING" ? null : now) : event.endedAt;
-    return {
-      id: newRowId("ev"),
-      seq: seq + index,
-      type: event.type,
-      name: event.name ?? "",
-      status: event.status,
-      payload: event.payload,
-      idempotency_key: event.idempotencyKey ?? null,
-      started_at: event.startedAt ?? now,
-      ended_at: endedAt,
-      input_tokens: event.inputTokens ?? 0,
-      output_tokens: event.outputTokens ?? 0,
-      cost_micros: event.costMicros ?? 0,
-    };
-  });
-  const steps = events.filter((event) => !NOT_STEPS.has(event.type)).length;
-  const audited = audit ? auditAppendSql(audit, 7, "lease") : null;
-  const stored = await sqlFor(db).query<{ id: string; payload: Prisma.JsonValue; cancel_requested: boolean }>(
-    `WITH lease AS (
-       UPDATE runs SET updated_at = $1::timestamp, step_count = step_count + $2::int
-        WHERE id = $3 AND org_id = $4 AND lease_owner = $5 AND status = 'RUNNING'
-       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested),
-     inserted AS (
-       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
-       SELECT e.id, $4, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
-              e.input_tokens, e.output_tokens, e.cost_micros
-         FROM lease, jsonb_to_recordset($6::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb, idempotency_key text,
-              started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
-       RETURNING id, payload)${audited ? `,
-     ${audited.ctes}` : ""}
-     SELECT inserted.id, inserted.payload, lease.cancel_requested FROM inserted, lease`,
-    [now.toISOString(), steps, writer.runId, writer.orgId, writer.workerId, JSON.stringify(rows), ...(audited?.params ?? [])],
-  );
-  if (stored.length !== rows.length) throw new LeaseLost(writer.runId);
-  const byId = new Map(stored.map((row) => [row.id, row]));
-  return rows.map((row) => {
-    const { payload, cancel_requested } = byId.get(row.id)!;
-    return {
-      id: row.id,
-      seq: row.seq,
-      type: row.type,
-      name: row.name,
-      status: row.status,
-      payload,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-      inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens,
-      costMicros: row.cost_micros,
-      cancelRequested: cancel_requested,
-    };
-  });
+  return (await writeTrace(db, writer, { append: { seq, events, audit } })).appended;
 }
 
 export interface EventCompletion {
@@ -173,61 +115,128 @@ export interface WriteReceipt {
 
 /**
  * Completes a PENDING event (the "after" write) and rolls its usage into the run's totals, writes the call's spend
- * entry and settles its reservation — one statement, so one round trip and one commit. The lease update comes first
- * and locks the run's row; it only matches while the event is still PENDING, and every other write is conditioned on
- * the event update having happened, so either all of it commits or nothing does (LeaseLost). (PostgreSQL runs every
- * data-modifying CTE whether or not the final SELECT reads it.)
+ * entry and settles its reservation: one statement (writeTrace).
  */
 export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: string, completion: EventCompletion): Promise<WriteReceipt> {
-  const inputTokens = completion.inputTokens ?? 0;
-  const outputTokens = completion.outputTokens ?? 0;
-  const costMicros = completion.costMicros ?? 0;
-  const now = new Date().toISOString();
-  const spend = completion.spend ?? null;
-  const rows = await sqlFor(db).query<{ cancel_requested: boolean }>(
-    `WITH lease AS (
-       UPDATE runs SET updated_at = $1::timestamp, input_tokens = input_tokens + $2::int, output_tokens = output_tokens + $3::int,
-              cost_micros = cost_micros + $4::int
-        WHERE id = $5 AND org_id = $6 AND lease_owner = $7 AND status = 'RUNNING'
-          AND EXISTS (SELECT 1 FROM run_events WHERE id = $8 AND run_id = $5 AND status = 'PENDING')
-       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested),
-     completed AS (
-       UPDATE run_events SET status = $9::"RunEventStatus", payload = $10::jsonb, ended_at = $1::timestamp,
-              input_tokens = $2::int, output_tokens = $3::int, cost_micros = $4::int
-        WHERE id = $8 AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
-       RETURNING id),
-     ledger AS (
+  return writeTrace(db, writer, { complete: { eventId, completion } });
+}
+
+/**
+ * One trace write, whatever it holds — the completion of a PENDING event, then new events (at seq, seq + 1, …) with
+ * the audit entry that records them — as ONE statement: one round trip and one commit. It is atomic because it is a
+ * single statement. The lease update comes first and locks the run's row: it only matches while this worker holds
+ * the run (and, with a completion, while that event is still PENDING), and every other write takes its run id from
+ * it, so without the lease nothing is written, and any failed part undoes the rest (LeaseLost, or the error).
+ * (PostgreSQL runs every data-modifying CTE whether or not the final SELECT reads it.)
+ *
+ * The kernel writes a model's answer together with the decision and intent of the tool call it proposed: one commit
+ * per step fewer, and a crash before it leaves the model call PENDING — exactly as a crash during the call does.
+ */
+export async function writeTrace(
+  db: DbOrTx,
+  writer: TraceWriter,
+  write: { complete?: { eventId: string; completion: EventCompletion }; append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry } },
+): Promise<WriteReceipt & { appended: AppendedEvent[] }> {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const now = new Date();
+  const at = param(now.toISOString());
+  const runId = param(writer.runId);
+  const orgId = param(writer.orgId);
+  const ctes: string[] = [];
+
+  const completion = write.complete?.completion;
+  const tokensIn = param(completion?.inputTokens ?? 0);
+  const tokensOut = param(completion?.outputTokens ?? 0);
+  const cost = param(completion?.costMicros ?? 0);
+  const newEvents = write.append?.events ?? [];
+  const rows = newEvents.map((event, index) => ({
+    id: newRowId("ev"),
+    seq: write.append!.seq + index,
+    type: event.type,
+    name: event.name ?? "",
+    status: event.status,
+    payload: event.payload,
+    idempotency_key: event.idempotencyKey ?? null,
+    started_at: event.startedAt ?? now,
+    ended_at: event.endedAt === undefined ? (event.status === "PENDING" ? null : now) : event.endedAt,
+    input_tokens: event.inputTokens ?? 0,
+    output_tokens: event.outputTokens ?? 0,
+    cost_micros: event.costMicros ?? 0,
+  }));
+  const steps = param(newEvents.filter((event) => !NOT_STEPS.has(event.type)).length);
+  const eventId = write.complete ? param(write.complete.eventId) : null;
+  ctes.push(`lease AS (
+       UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${steps}::int, input_tokens = input_tokens + ${tokensIn}::int,
+              output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int
+        WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
+          eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
+        }
+       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
+  if (completion && eventId) {
+    const spend = completion.spend ?? null;
+    ctes.push(`completed AS (
+       UPDATE run_events SET status = ${param(completion.status)}::"RunEventStatus", payload = ${param(JSON.stringify(completion.payload))}::jsonb,
+              ended_at = ${at}::timestamp, input_tokens = ${tokensIn}::int, output_tokens = ${tokensOut}::int, cost_micros = ${cost}::int
+        WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
+       RETURNING id)`);
+    if (spend) {
+      ctes.push(`ledger AS (
        INSERT INTO spend_entries (id, org_id, run_id, agent_id, user_id, model_config_id, model, input_tokens, output_tokens, cost_micros, created_at)
-       SELECT $11, $6, $5, $12, $13, $14, $15, $2::int, $3::int, $4::int, $1::timestamp
-         FROM completed WHERE $16::boolean
-       RETURNING id),
-     settled AS (
-       DELETE FROM spend_reservations WHERE id = $17 AND org_id = $6 AND EXISTS (SELECT 1 FROM completed)
-       RETURNING id)
-     SELECT lease.cancel_requested FROM completed, lease`,
-    [
-      now,
-      inputTokens,
-      outputTokens,
-      costMicros,
-      writer.runId,
-      writer.orgId,
-      writer.workerId,
-      eventId,
-      completion.status,
-      JSON.stringify(completion.payload),
-      newRowId("sp"),
-      spend?.agentId ?? null,
-      spend?.userId ?? null,
-      spend?.modelConfigId ?? null,
-      spend?.model ?? "",
-      spend !== null,
-      completion.spendReservationId ?? null,
-    ],
+       SELECT ${param(newRowId("sp"))}, ${orgId}, ${runId}, ${param(spend.agentId)}, ${param(spend.userId)}, ${param(spend.modelConfigId)}, ${param(spend.model)},
+              ${tokensIn}::int, ${tokensOut}::int, ${cost}::int, ${at}::timestamp
+         FROM completed
+       RETURNING id)`);
+    }
+    if (completion.spendReservationId) {
+      ctes.push(`settled AS (
+       DELETE FROM spend_reservations WHERE id = ${param(completion.spendReservationId)} AND org_id = ${orgId} AND EXISTS (SELECT 1 FROM completed)
+       RETURNING id)`);
+    }
+  }
+  if (rows.length > 0) {
+    ctes.push(`inserted AS (
+       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
+       SELECT e.id, ${orgId}, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
+              e.input_tokens, e.output_tokens, e.cost_micros
+         FROM lease, jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb,
+              idempotency_key text, started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
+       RETURNING id, payload)`);
+  }
+  if (write.append?.audit) {
+    const audited = auditAppendSql(write.append.audit, params.length + 1, "lease");
+    params.push(...audited.params);
+    ctes.push(audited.ctes);
+  }
+  const result = await sqlFor(db).query<{ id: string | null; payload: Prisma.JsonValue; cancel_requested: boolean; completed: number }>(
+    `WITH ${ctes.join(",\n     ")}
+     SELECT ${rows.length > 0 ? "inserted.id, inserted.payload" : "NULL AS id, NULL AS payload"}, lease.cancel_requested,
+            ${completion ? "(SELECT count(*) FROM completed)::int" : "0"} AS completed
+       FROM lease${rows.length > 0 ? " LEFT JOIN inserted ON true" : ""}`,
+    params,
   );
-  const row = rows[0];
-  if (!row) throw new LeaseLost(writer.runId);
-  return { cancelRequested: row.cancel_requested };
+  const written = result.filter((row) => row.id !== null);
+  if (result.length === 0 || written.length !== rows.length || (completion && result[0]!.completed !== 1)) throw new LeaseLost(writer.runId);
+  const stored = new Map(written.map((row) => [row.id, row.payload]));
+  const cancelRequested = result[0]!.cancel_requested;
+  const appended = rows.map((row) => ({
+    id: row.id,
+    seq: row.seq,
+    type: row.type,
+    name: row.name,
+    status: row.status,
+    payload: stored.get(row.id) ?? null,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costMicros: row.cost_micros,
+    cancelRequested,
+  }));
+  return { cancelRequested, appended };
 }
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";

@@ -167,6 +167,9 @@ interface ActingAs {
   approvedBy?: string;
 }
 
+/** Events during which a run waits for a person or for child runs: their time does not count against its time limit. */
+const WAITING_EVENTS = new Set(["APPROVAL", "DRAFT", "DELEGATION"]);
+
 async function timeSpentWaiting(db: KernelDeps["db"], runId: string): Promise<number> {
   const rows = await db.$queryRaw<{ ms: number | null }[]>`
     SELECT SUM(EXTRACT(EPOCH FROM (COALESCE(ended_at, now()) - started_at)) * 1000)::float8 AS ms
@@ -429,7 +432,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   const { limits } = agent.config;
   await recallAtStart();
   // The time limit counts working time: waiting for a person (approval, review) or for child runs is excluded.
-  const waitedMs = await timeSpentWaiting(db, run.id);
+  const waitedMs = events.some((e) => WAITING_EVENTS.has(e.type)) ? await timeSpentWaiting(db, run.id) : 0;
 
   try {
     for (;;) {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../db";
@@ -77,6 +78,31 @@ describeOnEachDatabase("audit log", (getDb, kind) => {
       await restore(db, victim.id, victim.data);
     }
     expect(await verifyAuditChain(db, org.orgId)).toEqual({ ok: true, events: 5 });
+  });
+
+  it("links in the database exactly as auditHash does, also for data with its own seq, quotes and non-ASCII text", async () => {
+    const db = getDb();
+    const org = await createTestOrg(db, `audit-link-${kind}`);
+    const awkward = { seq: 0, nested: { seq: 7, "\"seq\":0,\"targetId\":": "ünïcödé ✓ 🚀" }, list: [1, "two", null] };
+    for (const data of [awkward, {}, { note: 'quote " and backslash \\' }]) {
+      await appendAudit(db, { orgId: org.orgId, action: "test.link", actorType: "SYSTEM", targetId: 'a "target"', data });
+    }
+    const events = await db.auditEvent.findMany({ where: { orgId: org.orgId }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    for (const event of events) expect(event.hash).toBe(auditHash(event));
+    expect(await verifyAuditChain(db, org.orgId)).toEqual({ ok: true, events: 3 });
+  });
+
+  it("continues a chain that predates its head row (the migration's backfill)", async () => {
+    const db = getDb();
+    const { org } = await orgWithEvents(db, `audit-backfill-${kind}`, 3);
+    // As before the migration: events, no head. The migration's own statement restores it.
+    await db.$executeRaw`DELETE FROM audit_heads WHERE org_id = ${org.orgId}`;
+    const migration = fs.readFileSync(path.join(ROOT, "prisma/migrations/20261202134931_audit_heads/migration.sql"), "utf8");
+    const backfill = migration.slice(migration.indexOf('INSERT INTO "audit_heads"'));
+    await db.$executeRawUnsafe(`${backfill.trim().replace(/;$/, "")} ON CONFLICT DO NOTHING`);
+    await appendAudit(db, { orgId: org.orgId, action: "test.after", actorType: "SYSTEM", data: {} });
+    expect(await verifyAuditChain(db, org.orgId)).toEqual({ ok: true, events: 4 });
   });
 
   it("detects a re-hashed row by the broken link to the next event", async () => {

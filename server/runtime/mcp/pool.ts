@@ -115,6 +115,9 @@ class ObservedStdioTransport extends StdioClientTransport {
     child?.once("exit", (code, signal) => {
       this.exit = { code, signal };
     });
+    // One server serves every run of the process: under load many calls wait for its stdin to drain at once (the
+    // SDK adds a 'drain' listener per waiting message). That is expected, not a leak, so no warning past ten.
+    child?.stdin?.setMaxListeners(0);
   }
 }
 

@@ -9,11 +9,6 @@ export interface AgentVersionForRun {
   version: { id: string; version: number; instructions: string; config: AgentVersionConfig };
   model: ModelEndpointConfig;
   fallback: ModelEndpointConfig | null;
-  /**
-   * The agent's tool grants as they are NOW (grants belong to the agent, not to a version): a grant revoked after
-   * the run started is gone. `version.config.toolNames` is only what was granted when the version was saved.
-   */
-  grantedTools: { id: string; name: string; serverId: string; serverName: string }[];
 }
 
 /**
@@ -21,7 +16,8 @@ export interface AgentVersionForRun {
  * No principal: the caller already holds the run, and `orgId` comes from the run row. Does not judge the agent's
  * status (a DISABLED or ARCHIVED agent is returned as such; the runtime decides). Throws NotFound for a version
  * outside `orgId`, a ZodError when the stored config no longer parses, and SecretUnreadableError when a key
- * cannot be decrypted.
+ * cannot be decrypted. The agent's tools — its grants as they are now, not as the version saved them — come from
+ * loadAgentTools (server/domain/tools/tools.ts).
  */
 export async function loadAgentVersionForRun(
   db: DbOrTx,
@@ -44,7 +40,6 @@ export async function loadAgentVersionForRun(
           slug: true,
           name: true,
           status: true,
-          toolGrants: { select: { tool: { select: { id: true, name: true, server: { select: { id: true, name: true } } } } } },
         },
       },
     },
@@ -52,14 +47,10 @@ export async function loadAgentVersionForRun(
   if (!row) throw new NotFound("Agent version");
   const model = await loadModelEndpoint(db, orgId, row.modelConfigId, encryptionKey);
   const fallback = row.fallbackModelConfigId ? await loadModelEndpoint(db, orgId, row.fallbackModelConfigId, encryptionKey) : null;
-  const { toolGrants, ...agent } = row.agent;
   return {
-    agent,
+    agent: row.agent,
     version: { id: row.id, version: row.version, instructions: row.instructions, config: parseAgentVersionConfig(row.config) },
     model,
     fallback,
-    grantedTools: toolGrants
-      .map(({ tool }) => ({ id: tool.id, name: tool.name, serverId: tool.server.id, serverName: tool.server.name }))
-      .sort((x, y) => x.serverName.localeCompare(y.serverName) || x.name.localeCompare(y.name)),
   };
 }

@@ -19,7 +19,7 @@ export async function snapshotOrg(db: Db, orgId: string, tables: readonly string
   snapshot.users = await rowsOf(
     'SELECT to_jsonb(u)::text AS row FROM "users" u JOIN "memberships" m ON m.user_id = u.id WHERE m.org_id = $1 ORDER BY u.id',
   );
-  for (const table of tables) snapshot[table] = await rowsOf(`SELECT to_jsonb(t)::text AS row FROM "${table}" t WHERE t.org_id = $1 ORDER BY t.id`);
+  for (const table of tables) snapshot[table] = await rowsOf(`SELECT to_jsonb(t)::text AS row FROM "${table}" t WHERE t.org_id = $1 ORDER BY 1`);
   return snapshot;
 }
 

@@ -36,7 +36,7 @@ export function auditHash(fields: ChainedFields): string {
   return sha256Hex(fields.prevHash + canonicalJson(chainedContent(fields)));
 }
 
-function chainedContent(fields: ChainedFields) {
+function chainedContent(fields: Omit<ChainedFields, "prevHash">) {
   return {
     orgId: fields.orgId,
     seq: fields.seq,
@@ -74,6 +74,7 @@ export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> 
 export function auditAppendSql(entry: AuditEntry, first: number, guard: string | null): { ctes: string; params: unknown[] } {
   // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
   const createdAt = new Date();
+  // seq is the database's to choose: the content is built with a placeholder and split where its value goes.
   const fields = {
     orgId: entry.orgId,
     seq: 0,
@@ -84,9 +85,8 @@ export function auditAppendSql(entry: AuditEntry, first: number, guard: string |
     targetId: entry.targetId ?? null,
     data: entry.data ?? {},
     createdAt,
-    prevHash: GENESIS_HASH,
-  } satisfies ChainedFields;
-  const { before, after } = chainedContentAroundSeq(fields);
+  };
+  const { before, after } = splitAtSeq(canonicalJson(chainedContent(fields)));
   const p = (offset: number) => `$${first + offset}`;
   const link = (prev: string, seq: string) => `encode(sha256(convert_to(${prev} || ${p(1)}::text || ${seq} || ${p(2)}::text, 'UTF8')), 'hex')`;
   const ctes = `head AS (
@@ -115,9 +115,8 @@ export function auditAppendSql(entry: AuditEntry, first: number, guard: string |
   return { ctes, params };
 }
 
-/** The canonical JSON auditHash() hashes (after prevHash), split where the value of `seq` goes. */
-function chainedContentAroundSeq(fields: ChainedFields): { before: string; after: string } {
-  const text = canonicalJson(chainedContent({ ...fields, seq: 0 }));
+/** The canonical JSON auditHash() hashes (after prevHash), built with seq 0, split where the value of `seq` goes. */
+function splitAtSeq(text: string): { before: string; after: string } {
   // Keys are sorted: seq is followed by targetId, and a quote inside a string value is escaped, so this marker can
   // only be the top-level key (data, which may hold its own "seq", comes earlier: hence the last occurrence).
   const marker = `"seq":0,"targetId":`;

@@ -176,7 +176,7 @@ export async function writeTrace(
           eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
         }
        RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
-  if (completion && eventId) {
+  if (completion) {
     const spend = completion.spend ?? null;
     ctes.push(`completed AS (
        UPDATE run_events SET status = ${param(completion.status)}::"RunEventStatus", payload = ${param(JSON.stringify(completion.payload))}::jsonb,

@@ -321,56 +321,64 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   };
 
   /**
-   * A model's answer, already applied to the run's state here, whose write rides along with the next one (see
-   * writeTrace): every write below sends it first, or with it. Until then the model call is PENDING in the database,
-   * and a crash recovers it exactly like a crash during the call.
+   * The result of the last call (a model's answer, a tool's result), already applied to the run's state here, whose
+   * write rides along with the next one (see writeTrace): every write below sends it first, or with it — one commit
+   * per call fewer. Until then the call's event is PENDING in the database, and a crash recovers it exactly like a
+   * crash during the call. Nothing reaches the outside world in between: every call is preceded by a write (its
+   * intent), so a result is always committed before the next call is made.
    */
-  let unwrittenAnswer: { event: TraceEvent; completion: EventCompletion } | null = null;
-  const takeUnwrittenAnswer = () => {
-    const answer = unwrittenAnswer;
-    unwrittenAnswer = null;
-    return answer;
+  let unwrittenCompletion: { event: TraceEvent; completion: EventCompletion } | null = null;
+  const takeUnwrittenCompletion = () => {
+    const unwritten = unwrittenCompletion;
+    unwrittenCompletion = null;
+    return unwritten;
   };
   const applyCompletion = (event: TraceEvent, completion: EventCompletion) => {
     event.status = completion.status;
     event.payload = completion.payload as Prisma.JsonValue;
     costMicros += completion.costMicros ?? 0;
   };
+  const deferCompletion = (event: TraceEvent, completion: EventCompletion) => {
+    // One at a time: a write always sends the waiting one before a new call can produce another.
+    if (unwrittenCompletion) throw new Error(`The result of event ${unwrittenCompletion.event.seq} was never written before event ${event.seq} completed.`);
+    applyCompletion(event, completion);
+    unwrittenCompletion = { event, completion: { ...completion, endedAt: new Date() } };
+  };
   const completionWritten = (event: TraceEvent, completion: EventCompletion) =>
     deps.observer?.eventEnded({
       ...event,
       status: completion.status,
-      endedAt: new Date(),
+      endedAt: completion.endedAt ?? new Date(),
       inputTokens: completion.inputTokens ?? 0,
       outputTokens: completion.outputTokens ?? 0,
       costMicros: completion.costMicros ?? 0,
     });
-  /** Events appended in one write, with the audit entry that records them and any unwritten model answer. */
+  /** Events appended in one write, with the audit entry that records them and any unwritten completion. */
   const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => {
-    const answer = takeUnwrittenAnswer();
+    const unwritten = takeUnwrittenCompletion();
     const written = await writeTrace(db, writer, {
-      ...(answer ? { complete: { eventId: answer.event.id, completion: answer.completion } } : {}),
+      ...(unwritten ? { complete: { eventId: unwritten.event.id, completion: unwritten.completion } } : {}),
       append: { seq: nextSeq, events: batch, audit },
     });
-    if (answer) completionWritten(answer.event, answer.completion);
+    if (unwritten) completionWritten(unwritten.event, unwritten.completion);
     return written.appended.map(keepAppended);
   };
   const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
-  const writeUnwrittenAnswer = async () => {
-    const answer = takeUnwrittenAnswer();
-    if (!answer) return;
-    cancelSeenByLastWrite = (await completeEvent(db, writer, answer.event.id, answer.completion)).cancelRequested;
-    completionWritten(answer.event, answer.completion);
+  const writeUnwrittenCompletion = async () => {
+    const unwritten = takeUnwrittenCompletion();
+    if (!unwritten) return;
+    cancelSeenByLastWrite = (await completeEvent(db, writer, unwritten.event.id, unwritten.completion)).cancelRequested;
+    completionWritten(unwritten.event, unwritten.completion);
   };
   const complete = async (event: TraceEvent, completion: EventCompletion) => {
-    await writeUnwrittenAnswer();
+    await writeUnwrittenCompletion();
     const receipt = await completeEvent(db, writer, event.id, completion);
     cancelSeenByLastWrite = receipt.cancelRequested;
     applyCompletion(event, completion);
     completionWritten(event, completion);
   };
   const finish = async (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) => {
-    await writeUnwrittenAnswer();
+    await writeUnwrittenCompletion();
     await finishRun(db, writer, nextSeq, outcome);
   };
 
@@ -436,8 +444,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
 
   try {
     for (;;) {
-      if (signal.aborted && signal.reason !== "cancel") return;
-      const cancelRequested = takeCancelSeen() ?? (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null;
+      if (signal.aborted && signal.reason !== "cancel") {
+        // Shutting down: keep the last result (a lost lease makes this write fail, and the run is left as it is).
+        await writeUnwrittenCompletion();
+        return;
+      }
+      const step = nextStep(events);
+      // A model call or an MCP tool call writes a waiting result with its first write, which also reports a cancel
+      // before the call is made (runModel, runTool). Any other step writes it now: nothing is started, parked or
+      // read past it.
+      const resultRides = unwrittenCompletion !== null && (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
+      if (!resultRides) await writeUnwrittenCompletion();
+      const cancelRequested =
+        takeCancelSeen() ?? (resultRides ? false : (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null);
       if (cancelRequested || signal.reason === "cancel") {
         await endWaiting("The run was cancelled before anyone decided.");
         await finish({ status: "CANCELLED", error: "Cancelled by a person." });
@@ -448,7 +467,6 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         return;
       }
 
-      const step = nextStep(events);
       if (step.kind === "finish") {
         await finish({ status: step.status, output: step.output, error: step.error, haltReason: step.haltReason });
         return;
@@ -503,6 +521,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       status: "PENDING",
       payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
     });
+    if (cancelSeenByLastWrite) {
+      // Cancelled while the last tool ran (this write was the first to see it): the model is not asked.
+      await complete(intent, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent.payload), error: "Cancelled before the model was asked.", interrupted: true }, spendReservationId: reservation });
+      await finish({ status: "CANCELLED", error: "Cancelled by a person." });
+      return true;
+    }
     // Set once the model has answered: a failure after that is the database's (recording the answer), not the
     // model's, and must not fail the run. It propagates instead; the intent stays PENDING and recover() asks again.
     let answered = false;
@@ -542,8 +566,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         spendReservationId: reservation,
       };
       // Written with the next write (the decision on the call it proposes, or the run's end): one commit fewer.
-      applyCompletion(intent, answer);
-      unwrittenAnswer = { event: intent, completion: answer };
+      deferCompletion(intent, answer);
       return false;
     } catch (error) {
       if (answered) throw error;
@@ -1249,7 +1272,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const result = await callToolSurvivingServerCrashes(tool, call, idempotencyKey);
       answered = true;
       const content = redactor.redactText(result.content);
-      await complete(intent, {
+      // Written with the next write (the next model call's intent, or whatever comes first): one commit per step fewer.
+      deferCompletion(intent, {
         status: result.isError ? "ERROR" : "OK",
         payload: {
           ...base,

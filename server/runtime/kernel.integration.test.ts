@@ -194,4 +194,42 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
       await quietWorker.stop(1_000);
     }
   });
+
+  it("keeps the result of a tool that answered after a person cancelled the run, and does not ask the model again", async () => {
+    const db = getDb();
+    const quiet = await createTestOrg(db, "kernel-cancel-tool");
+    const server = await registerServer(db, quiet.orgId, SYSTEM_ACTOR, {
+      transport: "STDIO",
+      name: "misbehaving",
+      command: process.execPath,
+      args: [path.join(import.meta.dirname, "mcp/fixtures/misbehaving-server.mjs")],
+      envSecrets: {},
+      callTimeoutMs: 10_000,
+      maxResultBytes: 262_144,
+    });
+    expect((await refreshServer(db, quiet.orgId, SYSTEM_ACTOR, server.id, { mcp: pool })).error).toBeNull();
+    await db.tool.updateMany({ where: { orgId: quiet.orgId, serverId: server.id }, data: { risk: "READ", idempotent: false } });
+    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), { pollMs: 50, heartbeatMs: 30_000, orgIds: [quiet.orgId] });
+    quietWorker.start();
+    try {
+      const agent = await createScriptedAgent(db, quiet, { tools: ["slow"], script: [{ tool: "slow", args: { ms: 1_500 } }, { final: "never" }] });
+      const { id } = await createRun(db, quiet.principals.OWNER, { agent: agent.slug, input: "go" });
+      while ((await db.runEvent.count({ where: { runId: id, type: "TOOL_CALL", status: "PENDING" } })) === 0) await new Promise((r) => setTimeout(r, 20));
+      await cancelRun(db, quiet.principals.OWNER, id);
+      expect((await waitForRun(db, id, { timeoutMs: 10_000 })).status).toBe("CANCELLED");
+      const trace = await getRunTrace(db, quiet.principals.OWNER, id);
+      // The call had been made: its result is in the trace (written with the next model call's intent, which saw the cancel).
+      const call = trace.find((e) => e.type === "TOOL_CALL");
+      expect([call?.status, (call?.payload as { result?: { content: string } }).result?.content]).toEqual(["OK", "answered after 1500 ms"]);
+      const modelCalls = trace.filter((e) => e.type === "MODEL_CALL");
+      expect(modelCalls.map((e) => [e.status, (e.payload as { error?: string }).error ?? null])).toEqual([
+        ["OK", null],
+        ["ERROR", "Cancelled before the model was asked."],
+      ]);
+      // The call's end is when it answered, not when its result was written.
+      expect(call!.endedAt!.getTime()).toBeLessThanOrEqual(modelCalls[1]!.startedAt.getTime());
+    } finally {
+      await quietWorker.stop(1_000);
+    }
+  });
 });

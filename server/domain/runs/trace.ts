@@ -106,6 +106,8 @@ export interface EventCompletion {
   spend?: { agentId: string; userId: string; modelConfigId: string | null; model: string };
   /** The model call's spend reservation, settled in the same statement: replaced by `spend`, or released. */
   spendReservationId?: string | null;
+  /** When the call ended, for a completion written with a later write (the write's own time otherwise). */
+  endedAt?: Date;
 }
 
 /** What a trace write learned about the run while it held the run's row: whether a person asked to cancel it. */
@@ -180,7 +182,7 @@ export async function writeTrace(
     const spend = completion.spend ?? null;
     ctes.push(`completed AS (
        UPDATE run_events SET status = ${param(completion.status)}::"RunEventStatus", payload = ${param(JSON.stringify(completion.payload))}::jsonb,
-              ended_at = ${at}::timestamp, input_tokens = ${tokensIn}::int, output_tokens = ${tokensOut}::int, cost_micros = ${cost}::int
+              ended_at = ${completion.endedAt ? param(completion.endedAt.toISOString()) : at}::timestamp, input_tokens = ${tokensIn}::int, output_tokens = ${tokensOut}::int, cost_micros = ${cost}::int
         WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
        RETURNING id)`);
     if (spend) {

@@ -134,7 +134,7 @@ async function main(): Promise<number> {
   console.log(`Machine: ${describeMachine()}`);
   console.log(`Workload: ${STEPS} steps per run (scripted model, 0 ms latency, one tool call per step; tool returns 1 KB), ${WARM_UP} warm-up + ${RUNS} timed runs each, one run at a time.`);
   console.log("Per-step overhead = (run wall time − time inside the model − time inside the tool) / 10, measured at the framework's call into the model and into the tool on both sides.");
-  console.log("Ours: claim + executeRun (the worker's kernel); every model and tool call's intent is committed before the call (PENDING); a tool's result right after it, a model's answer together with the decision and intent of the call it proposes (so before that call); each commit durable per the setting shown. Tool = the real filesystem MCP server over stdio; LangGraph.js's tool is an in-process function, so tool time is subtracted on both sides and our MCP hop is reported separately.\n");
+  console.log("Ours: claim + executeRun (the worker's kernel); every model and tool call's intent is committed before the call (PENDING); each call's result with the next write (a model's answer with the decision and intent of the tool call it proposes, a tool's result with the next model call's intent: so before the next call); each commit durable per the setting shown. Tool = the real filesystem MCP server over stdio; LangGraph.js's tool is an in-process function, so tool time is subtracted on both sides and our MCP hop is reported separately.\n");
 
   const ours: OursMeasured[] = [];
   for (const kind of benchDatabaseKinds()) {

@@ -378,8 +378,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     completionWritten(event, completion);
   };
   const finish = async (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) => {
-    await writeUnwrittenCompletion();
-    await finishRun(db, writer, nextSeq, outcome);
+    const unwritten = takeUnwrittenCompletion();
+    await finishRun(db, writer, nextSeq, outcome, unwritten ? { eventId: unwritten.event.id, completion: unwritten.completion } : undefined);
+    if (unwritten) completionWritten(unwritten.event, unwritten.completion);
   };
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.

@@ -137,7 +137,12 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
 export async function writeTrace(
   db: DbOrTx,
   writer: TraceWriter,
-  write: { complete?: { eventId: string; completion: EventCompletion }; append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry } },
+  write: {
+    complete?: { eventId: string; completion: EventCompletion };
+    append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry };
+    /** Ends the run with this write (see finishRun). */
+    end?: RunOutcome;
+  },
 ): Promise<WriteReceipt & { appended: AppendedEvent[] }> {
   const params: unknown[] = [];
   const param = (value: unknown) => {
@@ -171,13 +176,26 @@ export async function writeTrace(
   }));
   const steps = param(newEvents.filter((event) => !NOT_STEPS.has(event.type)).length);
   const eventId = write.complete ? param(write.complete.eventId) : null;
+  const end = write.end;
+  const ending = end
+    ? `, status = ${param(end.status)}::"RunStatus", output = ${param(end.output ?? null)}, error = ${param(end.error ?? null)},
+              halt_reason = ${param(end.haltReason ?? null)}, ended_at = ${at}::timestamp, lease_owner = NULL, lease_until = NULL`
+    : "";
   ctes.push(`lease AS (
        UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${steps}::int, input_tokens = input_tokens + ${tokensIn}::int,
-              output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int
+              output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
         WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
           eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
         }
-       RETURNING id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
+       RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
+  if (end) {
+    // See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.
+    ctes.push(`parent AS (
+       UPDATE runs SET status = CASE WHEN status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE status END,
+              updated_at = CASE WHEN status = 'WAITING_CHILDREN' THEN ${at}::timestamp ELSE updated_at END
+        WHERE id = (SELECT parent_run_id FROM lease) AND org_id = ${orgId}
+       RETURNING id)`);
+  }
   if (completion) {
     const spend = completion.spend ?? null;
     ctes.push(`completed AS (
@@ -243,9 +261,17 @@ export async function writeTrace(
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";
 
+export interface RunOutcome {
+  status: FinalStatus;
+  output?: string | null;
+  error?: string | null;
+  haltReason?: string | null;
+}
+
 /**
- * Ends the run (CAS from RUNNING under this worker's lease), writes the RUN_FINISHED event with it and wakes a parent
- * that waits for its children — one statement, so one round trip and one commit.
+ * Ends the run (CAS from RUNNING under this worker's lease), writes the RUN_FINISHED event with it — and the last
+ * call's result still to be written, if any — and wakes a parent that waits for its children: one statement
+ * (writeTrace), so one round trip and one commit.
  *
  * The parent's row is updated whatever its status (it only becomes QUEUED if it is WAITING_CHILDREN): an UPDATE that
  * matches the row takes its lock and, when the parent is mid-park, waits and then computes the new status from the
@@ -256,44 +282,16 @@ export async function finishRun(
   db: DbOrTx,
   writer: TraceWriter,
   seq: number,
-  outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null },
+  outcome: RunOutcome,
+  complete?: { eventId: string; completion: EventCompletion },
 ): Promise<void> {
-  // The application's clock, like every other event: the database's now() may differ by a few milliseconds.
-  const at = new Date().toISOString();
-  const rows = await sqlFor(db).query<{ id: string }>(
-    `WITH ended AS (
-       UPDATE runs SET status = $1::"RunStatus", output = $2, error = $3, halt_reason = $4, ended_at = $5::timestamp, updated_at = $5::timestamp,
-              lease_owner = NULL, lease_until = NULL
-        WHERE id = $6 AND org_id = $7 AND status = 'RUNNING' AND lease_owner = $8
-       RETURNING id, parent_run_id),
-     finished AS (
-       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, started_at, ended_at)
-       SELECT $9, $7, ended.id, $10::int, 'RUN_FINISHED', $11, $12::"RunEventStatus", $13::jsonb, $5::timestamp, $5::timestamp
-         FROM ended
-       RETURNING id),
-     parent AS (
-       UPDATE runs SET status = CASE WHEN status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE status END,
-              updated_at = CASE WHEN status = 'WAITING_CHILDREN' THEN $5::timestamp ELSE updated_at END
-        WHERE id = (SELECT parent_run_id FROM ended) AND org_id = $7
-       RETURNING id)
-     SELECT finished.id FROM finished`,
-    [
-      outcome.status,
-      outcome.output ?? null,
-      outcome.error ?? null,
-      outcome.haltReason ?? null,
-      at,
-      writer.runId,
-      writer.orgId,
-      writer.workerId,
-      newRowId("ev"),
-      seq,
-      outcome.status.toLowerCase(),
-      outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
-      JSON.stringify({ status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null }),
-    ],
-  );
-  if (rows.length !== 1) throw new LeaseLost(writer.runId);
+  const finished: NewEvent = {
+    type: "RUN_FINISHED",
+    name: outcome.status.toLowerCase(),
+    status: outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
+    payload: { status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null },
+  };
+  await writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq, events: [finished] }, end: outcome });
 }
 
 /**

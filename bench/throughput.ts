@@ -7,6 +7,7 @@ import { McpClientPool } from "@/server/runtime/mcp/pool";
 import { Worker } from "@/server/runtime/worker";
 import { benchDatabaseKinds, openEmbeddedBench, openPostgresBench, type BenchDatabase } from "./lib/databases";
 import { BENCH_ENCRYPTION_KEY, BENCH_ENCRYPTION_KEY_HEX, queueBenchRuns, setUpKernelBench, type KernelBenchSetup } from "./lib/kernel";
+import { startCpuMeter, type CpuBreakdown } from "./lib/cpu";
 import { createLangGraphBench } from "./lib/langgraph";
 import { describeMachine } from "./lib/machine";
 import { fmtBytes, fmtMs, isQuick, runMain, sleep, summarise, table } from "./lib/stats";
@@ -51,6 +52,8 @@ interface CaseResult {
   bytesPerRun: number;
   failed: number;
   note: string;
+  /** Where the CPU went while the runs ran (null off Linux). */
+  cpu: CpuBreakdown | null;
 }
 
 async function tableBytes(bench: BenchDatabase): Promise<number> {
@@ -85,7 +88,7 @@ function result(
   runs: number,
   wallMs: number,
   delays: { p50: number; p99: number },
-  extra: Pick<CaseResult, "eventLoopP99Ms" | "memoryPerRunBytes" | "bytesPerRun" | "failed" | "note">,
+  extra: Pick<CaseResult, "eventLoopP99Ms" | "memoryPerRunBytes" | "bytesPerRun" | "failed" | "note" | "cpu">,
 ): CaseResult {
   const runsPerSecond = runs / (wallMs / 1000);
   return { name, runs, wallMs, runsPerSecond, idealShare: runsPerSecond / (runs / (IDEAL_RUN_MS / 1000)), startDelay: delays, ...extra };
@@ -118,8 +121,10 @@ async function embeddedCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const rss = rssSampler();
+    const cpu = startCpuMeter(() => [process.pid], false);
     const ids = await queueBenchRuns(bench.db, setup, runs);
     const timing = await awaitRuns(bench, ids, 600_000);
+    const cpuUsed = cpu.stop();
     const peakRss = rss.stop();
     delay.disable();
     const bytesAfter = await tableBytes(bench);
@@ -129,6 +134,7 @@ async function embeddedCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
       bytesPerRun: (bytesAfter - bytesBefore) / runs,
       failed: timing.failed,
       note: `concurrency ${runs}; one process (web + worker + PGlite)`,
+      cpu: cpuUsed,
     });
   } finally {
     await worker.stop();
@@ -164,8 +170,10 @@ async function postgresCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
     const idle = workers.map((w) => w.stats[w.stats.length - 1]?.rssBytes ?? 0);
     const marks = workers.map((w) => w.stats.length);
     const bytesBefore = await tableBytes(bench);
+    const cpu = startCpuMeter(() => workers.flatMap((w) => (w.child.pid ? [w.child.pid] : [])), true);
     const ids = await queueBenchRuns(bench.db, setup, runs);
     const timing = await awaitRuns(bench, ids, 900_000);
+    const cpuUsed = cpu.stop();
     await sleep(600); // the last stats line of the busy period
     const bytesAfter = await tableBytes(bench);
     const busy = workers.map((w, i) => w.stats.slice(marks[i]));
@@ -179,6 +187,7 @@ async function postgresCase(bench: BenchDatabase, setup: KernelBenchSetup, runs:
       bytesPerRun: (bytesAfter - bytesBefore) / runs,
       failed: timing.failed,
       note: `--concurrency ${PER_WORKER_CONCURRENCY} each`,
+      cpu: cpuUsed,
     });
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -195,9 +204,11 @@ async function langGraphCase(runs: number): Promise<{ result: CaseResult; durabi
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const rss = rssSampler();
+    const cpu = startCpuMeter(() => [process.pid], false);
     const start = performance.now();
     const outcomes = await Promise.allSettled(Array.from({ length: runs }, (_, i) => peer.invoke(`run-${i}`)));
     const wallMs = performance.now() - start;
+    const cpuUsed = cpu.stop();
     const peakRss = rss.stop();
     delay.disable();
     const delays = summarise(Array.from({ length: runs }, (_, i) => (peer.firstStepAt.get(`run-${i}`) ?? start) - start));
@@ -209,11 +220,29 @@ async function langGraphCase(runs: number): Promise<{ result: CaseResult; durabi
         bytesPerRun: (peer.storedBytes() - bytesBefore) / runs,
         failed: outcomes.filter((o) => o.status === "rejected").length,
         note: `${runs} concurrent graph.invoke in one process`,
+        cpu: cpuUsed,
       }),
     };
   } finally {
     peer.close();
   }
+}
+
+/**
+ * CPU per step of each part; how busy the machine's cores were; and the ceiling CPU puts on the case: the share of
+ * the ideal the system under test (kernel + PostgreSQL + tool servers) could reach if it had every core to itself
+ * and used it fully — above 100 % means CPU is not what limits it.
+ */
+function cpuColumns(r: CaseResult): string[] {
+  if (!r.cpu) return ["n/a", "n/a", "n/a"];
+  const perStep = (seconds: number) => ((seconds * 1000) / (r.runs * STEPS)).toFixed(1);
+  const underTest = r.cpu.kernel + r.cpu.postgres + r.cpu.tools;
+  const ceiling = r.cpu.cores / (underTest / r.runs) / (r.runs / (IDEAL_RUN_MS / 1000));
+  return [
+    `${perStep(r.cpu.kernel)} · ${perStep(r.cpu.postgres)} · ${perStep(r.cpu.tools)} ms`,
+    `${((100 * r.cpu.machine) / (r.cpu.cores * r.cpu.wallSeconds)).toFixed(0)} %`,
+    ceiling >= 1 ? "none" : `${(ceiling * 100).toFixed(1)} %`,
+  ];
 }
 
 async function main(): Promise<number> {
@@ -223,7 +252,10 @@ async function main(): Promise<number> {
     `Workload: N concurrent runs × ${STEPS} steps; the scripted model answers each tool-proposing turn after ${MODEL_DELAY_MS} ms and the final answer at once; ` +
       `each step calls the real filesystem MCP server (1 KB). Ideal = N / ${IDEAL_RUN_MS / 1000} s. All N runs are queued in one commit; "runnable → started" is ` +
       `the run's started_at − created_at (database clock). Bytes stored per run = growth of ${RUN_TABLES.join(", ")} (pg_total_relation_size) / N. ` +
-      `Memory per run = (peak RSS − idle RSS) / N of the processes driving the runs. Per-org cap raised to N (--max-runs-per-org).\n`,
+      `Memory per run = (peak RSS − idle RSS) / N of the processes driving the runs. Per-org cap raised to N (--max-runs-per-org). ` +
+      `CPU (from /proc, while the runs ran): per step in the processes driving the runs ("kernel": the workers, or the one process), PostgreSQL's ` +
+      `processes and the tool servers they started; "machine busy" = busy time of all cores / (cores × wall); "CPU ceiling" = the share of the ideal ` +
+      `those processes could reach with every core to themselves: cores / (their CPU seconds per run) / (N / ${IDEAL_RUN_MS / 1000} s).\n`,
   );
   const results: CaseResult[] = [];
   const durability: string[] = [];
@@ -281,6 +313,9 @@ async function main(): Promise<number> {
         "memory / run",
         "stored / run",
         "failed",
+        "CPU / step: kernel · PostgreSQL · tools",
+        "machine busy",
+        "CPU ceiling",
         "note",
       ],
       results.map((r) => [
@@ -294,6 +329,7 @@ async function main(): Promise<number> {
         fmtBytes(r.memoryPerRunBytes),
         fmtBytes(r.bytesPerRun),
         String(r.failed),
+        ...cpuColumns(r),
         r.note,
       ]),
     ),

@@ -17,6 +17,7 @@ import {
   type EventCompletion,
   type FinalStatus,
   type NewEvent,
+  type SpendSubjectIds,
   type TraceWriter,
 } from "../domain/runs/trace";
 import { estimateMaxCallCostMicros, reservationLifetimeMs, reserveSpend } from "../domain/spend/reservations";
@@ -353,16 +354,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       outputTokens: completion.outputTokens ?? 0,
       costMicros: completion.costMicros ?? 0,
     });
-  /** Events appended in one write, with the audit entry that records them and any unwritten completion. */
-  const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => {
+  /** Events appended in one write, with any unwritten completion (and the audit entry that records them). */
+  const writeEvents = async (append: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds }) => {
     const unwritten = takeUnwrittenCompletion();
     const written = await writeTrace(db, writer, {
       ...(unwritten ? { complete: { eventId: unwritten.event.id, completion: unwritten.completion } } : {}),
-      append: { seq: nextSeq, events: batch, audit },
+      append: { seq: nextSeq, ...append },
     });
     if (unwritten) completionWritten(unwritten.event, unwritten.completion);
-    return written.appended.map(keepAppended);
+    cancelSeenByLastWrite = written.cancelRequested;
+    return { appended: written.appended.map(keepAppended), spendLimited: written.spendLimited };
   };
+  const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await writeEvents({ events: batch, audit })).appended;
   const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
   const writeUnwrittenCompletion = async () => {
     const unwritten = takeUnwrittenCompletion();
@@ -416,6 +419,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     return;
   }
   const toolsByName = new Map(tools.map((tool) => [tool.modelName, tool]));
+  /** Set once a spend limit applied to one of this run's model calls: from then on every call is reserved first. */
+  let spendLimitsApply = false;
   if (!events.some((e) => e.type === "RUN_STARTED")) {
     await append({
       type: "RUN_STARTED",
@@ -512,16 +517,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const context = await fitContext(JSON.stringify(toolSpecs));
     if (context === "stopped") return true;
     const { messages, tokens } = context;
-    const admitted = await reserveModelCall(tokens);
-    if (admitted.halted) return true;
-    const reservation = admitted.reservationId;
     const summarised = latestSummary(events) !== null;
-    const intent = await append({
-      type: "MODEL_CALL",
-      name: agent.model.name,
-      status: "PENDING",
-      payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
-    });
+    const admitted = await admitModelCall(
+      {
+        type: "MODEL_CALL",
+        name: agent.model.name,
+        status: "PENDING",
+        payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
+      },
+      tokens,
+    );
+    if (!admitted) return true;
+    const { intent, reservation } = admitted;
     if (cancelSeenByLastWrite) {
       // Cancelled while the last tool ran (this write was the first to see it): the model is not asked.
       await complete(intent, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent.payload), error: "Cancelled before the model was asked.", interrupted: true }, spendReservationId: reservation });
@@ -1241,6 +1248,23 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    * a HARD limit used up — spent plus the calls in flight — halts the run ("budget"); a limit past its warning
    * threshold warns once. Returns the reservation the call's completion settles (null when no HARD limit applies).
    */
+  /**
+   * Writes a model call's intent once the spend limits admit it. While no limit applies to the run, that is one
+   * write: it only inserts the intent if the org still has no limit for this agent or user (read in the same
+   * statement, so a limit created a moment ago applies to this call). Otherwise — and for the rest of the run — the
+   * call's worst-case cost is reserved first (reserveModelCall). Null when a limit ended the run.
+   */
+  async function admitModelCall(intentEvent: NewEvent, inputTokens: number): Promise<{ intent: TraceEvent; reservation: string | null } | null> {
+    if (!spendLimitsApply) {
+      const written = await writeEvents({ events: [intentEvent], unlessSpendLimited: { agentId: agent.agentId, userId: run!.onBehalfOfUserId } });
+      if (!written.spendLimited) return { intent: written.appended[0]!, reservation: null };
+      spendLimitsApply = true;
+    }
+    const admitted = await reserveModelCall(inputTokens);
+    if (admitted.halted) return null;
+    return { intent: await append(intentEvent), reservation: admitted.reservationId };
+  }
+
   async function reserveModelCall(inputTokens: number): Promise<{ halted: true } | { halted: false; reservationId: string | null }> {
     const endpoints = [agent.model, agent.fallback];
     const spend = await reserveSpend(db, {

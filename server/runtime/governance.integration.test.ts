@@ -158,6 +158,23 @@ describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
     expect(await modelCalls()).toBe(2);
   });
 
+  it("applies a hard budget created while a run is under way to that run's next model call", async () => {
+    const db = getDb();
+    const agent = await createScriptedAgent(db, org, {
+      tools: ["lookup_order"],
+      script: [{ tool: "lookup_order", args: { orderId: "1001" }, delayMs: 1_000 }, { final: "Order {{result.id}} found." }],
+    });
+    const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "find order 1001" });
+    // No limit applied when the first call was admitted: it is under way when the limit appears.
+    while ((await db.runEvent.count({ where: { runId: id, type: "MODEL_CALL", status: "PENDING" } })) === 0) await new Promise((r) => setTimeout(r, 20));
+    await db.spendLimit.create({ data: { orgId: org.orgId, scope: "AGENT", agentId: agent.agentId, period: "DAY", limitMicros: 1n, mode: "HARD" } });
+    const halted = await waitForRun(db, id);
+    expect(halted).toMatchObject({ status: "HALTED", haltReason: "budget" });
+    const trace = await getRunTrace(db, org.principals.OWNER, id);
+    expect(trace.filter((e) => e.type === "MODEL_CALL").map((e) => e.status)).toEqual(["OK"]);
+    expect(trace.filter((e) => e.type === "TOOL_CALL").map((e) => e.status)).toEqual(["OK"]);
+  });
+
   it("does not email an API key to an attacker because a tool told it to: the call waits for approval with the secret redacted", async () => {
     const db = getDb();
     const secretValue = "sk-live-9f8e7d6c5b4a39281706";

@@ -96,6 +96,12 @@ export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number,
   return (await writeTrace(db, writer, { append: { seq, events, audit } })).appended;
 }
 
+/** Whose spend limits a model call counts against (besides the org's). */
+export interface SpendSubjectIds {
+  agentId: string;
+  userId: string;
+}
+
 export interface EventCompletion {
   status: "OK" | "ERROR";
   payload: Prisma.InputJsonValue;
@@ -139,11 +145,11 @@ export async function writeTrace(
   writer: TraceWriter,
   write: {
     complete?: { eventId: string; completion: EventCompletion };
-    append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry };
+    append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds };
     /** Ends the run with this write (see finishRun). */
     end?: RunOutcome;
   },
-): Promise<WriteReceipt & { appended: AppendedEvent[] }> {
+): Promise<WriteReceipt & { appended: AppendedEvent[]; spendLimited: boolean }> {
   const params: unknown[] = [];
   const param = (value: unknown) => {
     params.push(value);
@@ -176,13 +182,22 @@ export async function writeTrace(
   }));
   const steps = param(newEvents.filter((event) => !NOT_STEPS.has(event.type)).length);
   const eventId = write.complete ? param(write.complete.eventId) : null;
+  const guard = write.append?.unlessSpendLimited;
+  if (guard && write.append?.audit) throw new Error("A write guarded by spend limits cannot carry an audit entry: it would be written without its events.");
+  if (guard) {
+    // Read in the statement that admits the call: a limit created a moment ago applies to it.
+    ctes.push(`limited AS (
+       SELECT EXISTS (SELECT 1 FROM spend_limits
+                       WHERE org_id = ${orgId}
+                         AND (scope = 'ORG' OR (scope = 'AGENT' AND agent_id = ${param(guard.agentId)}) OR (scope = 'USER' AND user_id = ${param(guard.userId)}))) AS limited)`);
+  }
   const end = write.end;
   const ending = end
     ? `, status = ${param(end.status)}::"RunStatus", output = ${param(end.output ?? null)}, error = ${param(end.error ?? null)},
               halt_reason = ${param(end.haltReason ?? null)}, ended_at = ${at}::timestamp, lease_owner = NULL, lease_until = NULL`
     : "";
   ctes.push(`lease AS (
-       UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${steps}::int, input_tokens = input_tokens + ${tokensIn}::int,
+       UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${guard ? `CASE WHEN (SELECT limited FROM limited) THEN 0 ELSE ${steps}::int END` : `${steps}::int`}, input_tokens = input_tokens + ${tokensIn}::int,
               output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
         WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
           eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
@@ -223,7 +238,9 @@ export async function writeTrace(
        SELECT e.id, ${orgId}, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
               e.input_tokens, e.output_tokens, e.cost_micros
          FROM lease, jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb,
-              idempotency_key text, started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
+              idempotency_key text, started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)${
+                guard ? "\n        WHERE NOT (SELECT limited FROM limited)" : ""
+              }
        RETURNING id, payload)`);
   }
   if (write.append?.audit) {
@@ -231,15 +248,17 @@ export async function writeTrace(
     params.push(...audited.params);
     ctes.push(audited.ctes);
   }
-  const result = await sqlFor(db).query<{ id: string | null; payload: Prisma.JsonValue; cancel_requested: boolean; completed: number }>(
+  const result = await sqlFor(db).query<{ id: string | null; payload: Prisma.JsonValue; cancel_requested: boolean; completed: number; limited: boolean }>(
     `WITH ${ctes.join(",\n     ")}
      SELECT ${rows.length > 0 ? "inserted.id, inserted.payload" : "NULL AS id, NULL AS payload"}, lease.cancel_requested,
-            ${completion ? "(SELECT count(*) FROM completed)::int" : "0"} AS completed
+            ${completion ? "(SELECT count(*) FROM completed)::int" : "0"} AS completed, ${guard ? "(SELECT limited FROM limited)" : "false"} AS limited
        FROM lease${rows.length > 0 ? " LEFT JOIN inserted ON true" : ""}`,
     params,
   );
+  const spendLimited = result[0]?.limited === true;
   const written = result.filter((row) => row.id !== null);
-  if (result.length === 0 || written.length !== rows.length || (completion && result[0]!.completed !== 1)) throw new LeaseLost(writer.runId);
+  if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (completion && result[0]!.completed !== 1)) throw new LeaseLost(writer.runId);
+  if (spendLimited) return { cancelRequested: result[0]!.cancel_requested, appended: [], spendLimited };
   const stored = new Map(written.map((row) => [row.id, row.payload]));
   const cancelRequested = result[0]!.cancel_requested;
   const appended = rows.map((row) => ({
@@ -256,7 +275,7 @@ export async function writeTrace(
     costMicros: row.cost_micros,
     cancelRequested,
   }));
-  return { cancelRequested, appended };
+  return { cancelRequested, appended, spendLimited: false };
 }
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED" | "HALTED";

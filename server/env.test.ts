@@ -8,7 +8,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const PROBE = `import { runtimeSecrets } from "./server/env"; const s = runtimeSecrets(); console.log(JSON.stringify({ len: s.nextAuthSecret.length, key: s.encryptionKey.length }));`;
 
 function probe(env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NEXTAUTH_|SWITCHBOARD_|DATABASE_URL$|NODE_ENV$)/.test(k)));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NEXTAUTH_|SWITCHBOARD_|DATABASE_URL$|DATABASE_POOL_SIZE$|NODE_ENV$)/.test(k)));
   return spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["-e", PROBE], { cwd: ROOT, env: { ...clean, ...env } as NodeJS.ProcessEnv, encoding: "utf8" });
 }
 
@@ -35,5 +35,9 @@ describe("runtime secrets", () => {
     const result = probe({ DATABASE_URL: "mysql://nope" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("DATABASE_URL must be a postgresql:// URL");
+    const pool = probe({ DATABASE_POOL_SIZE: "lots" });
+    expect(pool.status).not.toBe(0);
+    expect(pool.stderr).toContain("DATABASE_POOL_SIZE must be a whole number of connections");
+    expect(probe({ DATABASE_POOL_SIZE: "1" }).stderr).toContain("DATABASE_POOL_SIZE must be at least 2");
   });
 });

@@ -23,6 +23,14 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL (leave it unset for the embedded database)")
       .optional(),
   ),
+  /**
+   * Connections per process on PostgreSQL, for Prisma and again for the kernel's statements. Unset: twice this
+   * machine's cores, from 2 to 10 — more connections than cores make every statement slower (measured in bench/).
+   */
+  DATABASE_POOL_SIZE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number("DATABASE_POOL_SIZE must be a whole number of connections, e.g. 4").int("DATABASE_POOL_SIZE must be a whole number of connections, e.g. 4").min(2, "DATABASE_POOL_SIZE must be at least 2").max(200, "DATABASE_POOL_SIZE must be at most 200").optional(),
+  ),
   DATABASE_URL_TEST: z.preprocess(emptyToUndefined, z.string().default("postgresql://postgres@127.0.0.1:5432/test")),
   SWITCHBOARD_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default("./data")),
   NEXTAUTH_URL: optionalString,

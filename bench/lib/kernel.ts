@@ -23,6 +23,8 @@ export const BENCH_ENCRYPTION_KEY = Buffer.from(BENCH_ENCRYPTION_KEY_HEX, "hex")
 export interface KernelBenchSetup {
   org: TestOrg;
   agentSlug: string;
+  /** The same agent with an instant model, to warm processes up before a timed case. */
+  warmUpAgentSlug: string;
   dataDir: string;
   sandbox: string;
   steps: number;
@@ -38,20 +40,24 @@ export async function setUpKernelBench(db: Db, options: { steps: number; delayMs
   const org = await createTestOrg(db, options.label ?? "bench");
   const demo = await createDemoToolsFor(db, org);
   const script: ScriptTurn[] = [];
+  const instant: ScriptTurn[] = [];
   for (let step = 0; step < options.steps; step += 1) {
     const file = path.join(demo.sandbox, `bench-step-${step}.txt`);
     const line = `step ${step}: `;
     fs.writeFileSync(file, line + "x".repeat(TOOL_OUTPUT_BYTES - line.length));
     script.push({ tool: "read_text_file", args: { path: file }, ...(options.delayMs > 0 ? { delayMs: options.delayMs } : {}) });
+    instant.push({ tool: "read_text_file", args: { path: file } });
   }
   script.push({ final: `Read ${options.steps} files.` });
+  instant.push({ final: `Read ${options.steps} files.` });
   const agent = await createScriptedAgent(db, org, { script, tools: ["read_text_file"], maxSteps: options.steps + 5 });
-  return { org, agentSlug: agent.slug, dataDir: demo.dataDir, sandbox: demo.sandbox, steps: options.steps };
+  const warmUp = await createScriptedAgent(db, org, { script: instant, tools: ["read_text_file"], maxSteps: options.steps + 5 });
+  return { org, agentSlug: agent.slug, warmUpAgentSlug: warmUp.slug, dataDir: demo.dataDir, sandbox: demo.sandbox, steps: options.steps };
 }
 
 /** Queues one run of the bench agent through the same domain function the API and console use. */
-export async function queueBenchRun(db: Db, setup: KernelBenchSetup, input = "Read the files."): Promise<string> {
-  const run = await createRun(db, setup.org.principals.OWNER, { agent: setup.agentSlug, input });
+export async function queueBenchRun(db: Db, setup: KernelBenchSetup, input = "Read the files.", agentSlug = setup.agentSlug): Promise<string> {
+  const run = await createRun(db, setup.org.principals.OWNER, { agent: agentSlug, input });
   return run.id;
 }
 
@@ -60,8 +66,8 @@ export async function queueBenchRun(db: Db, setup: KernelBenchSetup, input = "Re
  * it in a single INSERT, so they all become runnable in the same commit and "runnable → started" is measured from
  * the same moment for each.
  */
-export async function queueBenchRuns(db: Db, setup: KernelBenchSetup, count: number): Promise<string[]> {
-  const template = await queueBenchRun(db, setup);
+export async function queueBenchRuns(db: Db, setup: KernelBenchSetup, count: number, agentSlug = setup.agentSlug): Promise<string[]> {
+  const template = await queueBenchRun(db, setup, "Read the files.", agentSlug);
   if (count === 1) return [template];
   const rows = await db.$queryRaw<{ id: string }[]>`
     INSERT INTO runs (id, org_id, agent_id, agent_version_id, status, trigger, on_behalf_of_user_id, created_by_user_id, input, created_at, updated_at)

@@ -17,6 +17,22 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
   let worker: Worker;
   const pool = new McpClientPool();
 
+  /** The misbehaving fixture server (server/runtime/mcp/fixtures), its tools discovered, READ risk and not idempotent. */
+  async function registerMisbehavingServer(orgId: string, callTimeoutMs: number): Promise<void> {
+    const db = getDb();
+    const server = await registerServer(db, orgId, SYSTEM_ACTOR, {
+      transport: "STDIO",
+      name: "misbehaving",
+      command: process.execPath,
+      args: [path.join(import.meta.dirname, "mcp/fixtures/misbehaving-server.mjs")],
+      envSecrets: {},
+      callTimeoutMs,
+      maxResultBytes: 262_144,
+    });
+    expect((await refreshServer(db, orgId, SYSTEM_ACTOR, server.id, { mcp: pool })).error).toBeNull();
+    await db.tool.updateMany({ where: { orgId, serverId: server.id }, data: { risk: "READ", idempotent: false } });
+  }
+
   beforeAll(async () => {
     const db = getDb();
     org = await createTestOrg(db, "kernel");
@@ -105,18 +121,7 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
 
   it("fails the step of a server that crashes, hangs or writes garbage, and keeps serving other runs", async () => {
     const db = getDb();
-    const server = await registerServer(db, org.orgId, SYSTEM_ACTOR, {
-      transport: "STDIO",
-      name: "misbehaving",
-      command: process.execPath,
-      args: [path.join(import.meta.dirname, "mcp/fixtures/misbehaving-server.mjs")],
-      envSecrets: {},
-      callTimeoutMs: 2_000,
-      maxResultBytes: 262_144,
-    });
-    const refreshed = await refreshServer(db, org.orgId, SYSTEM_ACTOR, server.id, { mcp: pool });
-    expect(refreshed.error).toBeNull();
-    await db.tool.updateMany({ where: { orgId: org.orgId, serverId: server.id }, data: { risk: "READ", idempotent: false } });
+    await registerMisbehavingServer(org.orgId, 2_000);
 
     const troubled = await createScriptedAgent(db, org, {
       tools: ["crash", "hang", "garbage"],
@@ -198,17 +203,7 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
   it("keeps the result of a tool that answered after a person cancelled the run, and does not ask the model again", async () => {
     const db = getDb();
     const quiet = await createTestOrg(db, "kernel-cancel-tool");
-    const server = await registerServer(db, quiet.orgId, SYSTEM_ACTOR, {
-      transport: "STDIO",
-      name: "misbehaving",
-      command: process.execPath,
-      args: [path.join(import.meta.dirname, "mcp/fixtures/misbehaving-server.mjs")],
-      envSecrets: {},
-      callTimeoutMs: 10_000,
-      maxResultBytes: 262_144,
-    });
-    expect((await refreshServer(db, quiet.orgId, SYSTEM_ACTOR, server.id, { mcp: pool })).error).toBeNull();
-    await db.tool.updateMany({ where: { orgId: quiet.orgId, serverId: server.id }, data: { risk: "READ", idempotent: false } });
+    await registerMisbehavingServer(quiet.orgId, 10_000);
     const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), { pollMs: 50, heartbeatMs: 30_000, orgIds: [quiet.orgId] });
     quietWorker.start();
     try {

@@ -5,6 +5,7 @@ import { logger } from "../logger";
 import { createKernelDeps } from "./deps";
 import { Worker } from "./worker";
 import { startWorkerHealthServer } from "../observability/worker-health";
+import { listenForRunnableRuns } from "./doorbell";
 
 /**
  * `npm run worker`: a standalone worker process. Needs DATABASE_URL (PostgreSQL): the embedded database belongs to
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     // For tests that kill workers on purpose: a short lease makes their runs claimable again quickly.
     "lease-ms": { type: "string" },
     "heartbeat-ms": { type: "string" },
+    // How often an idle worker looks for runs (default 500); runs queued on PostgreSQL also wake it at once.
+    "poll-ms": { type: "string" },
     // Comma-separated organisation ids: a worker dedicated to some tenants (default: every organisation).
     orgs: { type: "string" },
     // Serve GET /healthz, /readyz and /metrics on this port (0 picks a free port); the port is printed at start.
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
     concurrency: positiveInteger("--concurrency", values.concurrency),
     leaseMs: positiveInteger("--lease-ms", values["lease-ms"]),
     heartbeatMs: positiveInteger("--heartbeat-ms", values["heartbeat-ms"]),
+    pollMs: positiveInteger("--poll-ms", values["poll-ms"]),
     ...(values.orgs ? { orgIds: values.orgs.split(",").map((id) => id.trim()).filter(Boolean) } : {}),
     maxRunsPerOrg: positiveInteger("--max-runs-per-org", values["max-runs-per-org"]),
   };
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
   const deps = createKernelDeps(handle.db);
   const worker = new Worker(deps, options);
   worker.start();
+  const doorbell = listenForRunnableRuns(handle.target.url);
   console.log(`worker ${worker.workerId} ready`);
   const statsMs = positiveInteger("--stats-ms", values["stats-ms"]);
   if (statsMs !== undefined) reportStats(worker, statsMs);
@@ -95,8 +100,9 @@ async function main(): Promise<void> {
       if (stopping) return;
       stopping = true;
       logger.info("draining worker", { signal });
-      void worker
-        .stop()
+      void doorbell
+        .close()
+        .then(() => worker.stop())
         .then(() => deps.close())
         .then(() => closeDatabase())
         .then(() => process.exit(0));

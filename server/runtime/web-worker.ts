@@ -2,6 +2,7 @@ import { getDatabase } from "../db";
 import { env } from "../env";
 import { logger } from "../logger";
 import { createKernelDeps } from "./deps";
+import { listenForRunnableRuns } from "./doorbell";
 import { reclaimOrphansOnEmbeddedStart, Worker } from "./worker";
 
 const globalForWorker = globalThis as unknown as { switchboardWebWorker?: Worker };
@@ -22,5 +23,7 @@ export async function startWebWorker(): Promise<void> {
   const worker = new Worker(deps);
   globalForWorker.switchboardWebWorker = worker;
   worker.start();
-  process.once("SIGTERM", () => void worker.stop(5_000).then(() => deps.close()));
+  // On PostgreSQL, runs queued by other processes (another web process, the API on another machine) ring it too.
+  const doorbell = handle.target.kind === "postgres" ? listenForRunnableRuns(handle.target.url) : null;
+  process.once("SIGTERM", () => void (doorbell?.close() ?? Promise.resolve()).then(() => worker.stop(5_000)).then(() => deps.close()));
 }

@@ -15,13 +15,14 @@ import { startWorkerProcess, type WorkerProcess } from "../testing/worker-proces
  * A real `npm run worker` process on the PostgreSQL test database, with a short lease so a killed one is replaced
  * fast.
  */
-function startWorker(dataDir: string, options: { concurrency?: number; orgId?: string } = {}): Promise<WorkerProcess> {
+function startWorker(dataDir: string, options: { concurrency?: number; orgId?: string; pollMs?: number } = {}): Promise<WorkerProcess> {
   return startWorkerProcess({
     databaseUrl: env.DATABASE_URL_TEST,
     dataDir,
     leaseMs: 2000,
     heartbeatMs: 500,
     concurrency: options.concurrency ?? 100,
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     ...(options.orgId ? { orgIds: [options.orgId] } : {}),
   });
 }
@@ -131,4 +132,20 @@ describe("standalone workers on PostgreSQL", () => {
     const byWorker = new Set(starters.map((e) => (e.payload as { workerId: string }).workerId));
     expect(byWorker.size).toBeGreaterThanOrEqual(2);
   }, 150_000);
+
+  it("starts a run queued by another process at once, not at its next poll (PostgreSQL's doorbell)", async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    const doorbellOrg = await createTestOrg(db, "doorbell");
+    // It polls once at start and then only every 60 s: only the doorbell can make it start a run sooner.
+    workers.push(await startWorker(workerDataDir, { orgId: doorbellOrg.orgId, pollMs: 60_000 }));
+    const agent = await createScriptedAgent(db, doorbellOrg, { tools: [], script: [{ final: "on time" }] });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (let i = 0; i < 3; i++) {
+      const queuedAt = Date.now();
+      const { id } = await createRun(db, doorbellOrg.principals.OWNER, { agent: agent.slug, input: `ring ${i}` });
+      const run = await waitForRun(db, id, { timeoutMs: 20_000 });
+      expect(run.status).toBe("SUCCEEDED");
+      expect(Date.now() - queuedAt).toBeLessThan(10_000);
+    }
+  }, 120_000);
 });

@@ -14,6 +14,8 @@ export interface WorkerProcessOptions {
   orgIds?: string[];
   leaseMs?: number;
   heartbeatMs?: number;
+  /** `--poll-ms`: how often the idle worker looks for runs. */
+  pollMs?: number;
   concurrency?: number;
   /** SWITCHBOARD_LOG_LEVEL of the worker; default "warn". */
   logLevel?: string;
@@ -54,6 +56,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const flags: string[] = [];
   if (options.leaseMs !== undefined) flags.push("--lease-ms", String(options.leaseMs));
   if (options.heartbeatMs !== undefined) flags.push("--heartbeat-ms", String(options.heartbeatMs));
+  if (options.pollMs !== undefined) flags.push("--poll-ms", String(options.pollMs));
   if (options.concurrency !== undefined) flags.push("--concurrency", String(options.concurrency));
   if (options.orgIds?.length) flags.push("--orgs", options.orgIds.join(","));
   // node itself with tsx's loader, not `npm run worker` or the tsx CLI: both run the script in a child process, so a

@@ -17,6 +17,7 @@ import {
   type EventCompletion,
   type FinalStatus,
   type NewEvent,
+  type RunOutcome,
   type SpendSubjectIds,
   type TraceWriter,
 } from "../domain/runs/trace";
@@ -354,24 +355,26 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       outputTokens: completion.outputTokens ?? 0,
       costMicros: completion.costMicros ?? 0,
     });
+  /** Runs `write` with the waiting completion, if any, for it to send along. */
+  const withUnwrittenCompletion = async <T>(write: (complete: { eventId: string; completion: EventCompletion } | undefined) => Promise<T>): Promise<T> => {
+    const unwritten = takeUnwrittenCompletion();
+    const result = await write(unwritten ? { eventId: unwritten.event.id, completion: unwritten.completion } : undefined);
+    if (unwritten) completionWritten(unwritten.event, unwritten.completion);
+    return result;
+  };
   /** Events appended in one write, with any unwritten completion (and the audit entry that records them). */
   const writeEvents = async (append: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds }) => {
-    const unwritten = takeUnwrittenCompletion();
-    const written = await writeTrace(db, writer, {
-      ...(unwritten ? { complete: { eventId: unwritten.event.id, completion: unwritten.completion } } : {}),
-      append: { seq: nextSeq, ...append },
-    });
-    if (unwritten) completionWritten(unwritten.event, unwritten.completion);
+    const written = await withUnwrittenCompletion((complete) => writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, ...append } }));
     cancelSeenByLastWrite = written.cancelRequested;
     return { appended: written.appended.map(keepAppended), spendLimited: written.spendLimited };
   };
   const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await writeEvents({ events: batch, audit })).appended;
   const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
   const writeUnwrittenCompletion = async () => {
-    const unwritten = takeUnwrittenCompletion();
-    if (!unwritten) return;
-    cancelSeenByLastWrite = (await completeEvent(db, writer, unwritten.event.id, unwritten.completion)).cancelRequested;
-    completionWritten(unwritten.event, unwritten.completion);
+    if (!unwrittenCompletion) return;
+    // Checked just above: `complete` is the waiting completion.
+    const receipt = await withUnwrittenCompletion((complete) => completeEvent(db, writer, complete!.eventId, complete!.completion));
+    cancelSeenByLastWrite = receipt.cancelRequested;
   };
   const complete = async (event: TraceEvent, completion: EventCompletion) => {
     await writeUnwrittenCompletion();
@@ -380,11 +383,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     applyCompletion(event, completion);
     completionWritten(event, completion);
   };
-  const finish = async (outcome: { status: FinalStatus; output?: string | null; error?: string | null; haltReason?: string | null }) => {
-    const unwritten = takeUnwrittenCompletion();
-    await finishRun(db, writer, nextSeq, outcome, unwritten ? { eventId: unwritten.event.id, completion: unwritten.completion } : undefined);
-    if (unwritten) completionWritten(unwritten.event, unwritten.completion);
-  };
+  const finish = (outcome: RunOutcome) => withUnwrittenCompletion((complete) => finishRun(db, writer, nextSeq, outcome, complete));
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.
   if (run.cancelRequestedAt && events.some((e) => e.type === "RUN_STARTED")) {
@@ -1244,11 +1243,6 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   }
 
   /**
-   * Before every model call its worst-case cost is reserved against the spend limits (domain/spend/reservations.ts):
-   * a HARD limit used up — spent plus the calls in flight — halts the run ("budget"); a limit past its warning
-   * threshold warns once. Returns the reservation the call's completion settles (null when no HARD limit applies).
-   */
-  /**
    * Writes a model call's intent once the spend limits admit it. While no limit applies to the run, that is one
    * write: it only inserts the intent if the org still has no limit for this agent or user (read in the same
    * statement, so a limit created a moment ago applies to this call). Otherwise — and for the rest of the run — the
@@ -1265,6 +1259,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     return { intent: await append(intentEvent), reservation: admitted.reservationId };
   }
 
+  /**
+   * Before every model call its worst-case cost is reserved against the spend limits (domain/spend/reservations.ts):
+   * a HARD limit used up — spent plus the calls in flight — halts the run ("budget"); a limit past its warning
+   * threshold warns once. Returns the reservation the call's completion settles (null when no HARD limit applies).
+   */
   async function reserveModelCall(inputTokens: number): Promise<{ halted: true } | { halted: false; reservationId: string | null }> {
     const endpoints = [agent.model, agent.fallback];
     const spend = await reserveSpend(db, {

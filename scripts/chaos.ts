@@ -91,8 +91,12 @@ const config = {
 };
 
 const AGENTS = 4;
-/** A demo server younger than this may still be starting (tsx compiles it first), so no call is in flight yet. */
-const MCP_SERVER_MIN_AGE_S = 8;
+/**
+ * A demo server younger than this may still be starting (tsx compiles it first, ≈ 1–2 s here), so no call is in
+ * flight yet. 8 s was too long: when worker kills come every few seconds, their replacements' servers rarely got that
+ * old while calls were in flight, and the run ended with an MCP kill that never happened.
+ */
+const MCP_SERVER_MIN_AGE_S = 4;
 const TOOL = "send_email";
 
 const random = seededRandom(config.seed);

@@ -4,11 +4,12 @@ import { requestApproval, voidPendingApprovals } from "../domain/approvals/appro
 import { canonicalJson } from "../domain/canonical";
 import { wrapUntrusted, type Redactor } from "../domain/guards/redact";
 import { decideToolCall } from "../domain/policy/engine";
-import { loadToolCallGate } from "../domain/policy/tool-call-gate";
+import { loadToolCallGate, type ToolCallGate } from "../domain/policy/tool-call-gate";
 import {
   completeEvent,
   finishRun,
   writeTrace,
+  GateChanged,
   LeaseLost,
   parkForApproval,
   parkForChildren,
@@ -290,16 +291,20 @@ export interface RunClaim {
 export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: AbortSignal): Promise<void> {
   const { db } = deps;
   const writer: TraceWriter = { runId: claim.runId, orgId: claim.orgId, workerId: claim.workerId };
-  const run = await db.run.findFirst({
-    where: { id: claim.runId, orgId: claim.orgId, status: "RUNNING", leaseOwner: claim.workerId },
-    select: { id: true, input: true, agentId: true, agentVersionId: true, onBehalfOfUserId: true, startedAt: true, costMicros: true, cancelRequestedAt: true },
-  });
+  // Read together; the events only count if the run is still this worker's.
+  const [run, storedEvents] = await Promise.all([
+    db.run.findFirst({
+      where: { id: claim.runId, orgId: claim.orgId, status: "RUNNING", leaseOwner: claim.workerId },
+      select: { id: true, input: true, agentId: true, agentVersionId: true, onBehalfOfUserId: true, startedAt: true, costMicros: true, cancelRequestedAt: true },
+    }),
+    db.runEvent.findMany({
+      where: { runId: claim.runId, orgId: claim.orgId },
+      orderBy: { seq: "asc" },
+      select: { id: true, seq: true, type: true, name: true, status: true, payload: true, startedAt: true },
+    }),
+  ]);
   if (!run) return;
-  const events: TraceEvent[] = await db.runEvent.findMany({
-    where: { runId: run.id },
-    orderBy: { seq: "asc" },
-    select: { id: true, seq: true, type: true, name: true, status: true, payload: true, startedAt: true },
-  });
+  const events: TraceEvent[] = storedEvents;
   let nextSeq = (events[events.length - 1]?.seq ?? 0) + 1;
   let costMicros = run.costMicros;
   // Every trace write reads the run's row under its lock and reports whether a person asked to cancel: the loop's
@@ -358,13 +363,20 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   /** Runs `write` with the waiting completion, if any, for it to send along. */
   const withUnwrittenCompletion = async <T>(write: (complete: { eventId: string; completion: EventCompletion } | undefined) => Promise<T>): Promise<T> => {
     const unwritten = takeUnwrittenCompletion();
-    const result = await write(unwritten ? { eventId: unwritten.event.id, completion: unwritten.completion } : undefined);
+    let result: T;
+    try {
+      result = await write(unwritten ? { eventId: unwritten.event.id, completion: unwritten.completion } : undefined);
+    } catch (error) {
+      // Nothing was written: the result still waits (a write refused with GateChanged is followed by another).
+      unwrittenCompletion = unwritten;
+      throw error;
+    }
     if (unwritten) completionWritten(unwritten.event, unwritten.completion);
     return result;
   };
   /** Events appended in one write, with any unwritten completion (and the audit entry that records them). */
-  const writeEvents = async (append: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds }) => {
-    const written = await withUnwrittenCompletion((complete) => writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, ...append } }));
+  const writeEvents = async ({ gate, ...append }: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds; gate?: { userId: string; digest: string } }) => {
+    const written = await withUnwrittenCompletion((complete) => writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, ...append }, ...(gate ? { gate } : {}) }));
     cancelSeenByLastWrite = written.cancelRequested;
     return { appended: written.appended.map(keepAppended), spendLimited: written.spendLimited };
   };
@@ -396,7 +408,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   let tools: KernelTool[];
   let redactor: Redactor;
   try {
-    agent = await deps.loadAgent(claim.orgId, run.agentVersionId);
+    // Independent reads, sent together: the run starts after the slowest, not after their sum.
+    const [loadedAgent, mcpTools, loadedRedactor] = await Promise.all([
+      deps.loadAgent(claim.orgId, run.agentVersionId),
+      deps.loadTools(claim.orgId, run.agentId),
+      deps.loadRedactor(claim.orgId),
+    ]);
+    agent = loadedAgent;
+    redactor = loadedRedactor;
     const delegates = await deps.loadDelegates(claim.orgId, agent.config.delegateAgentIds);
     const builtins = [
       ...(agent.config.submitDrafts ? [submitDraftTool()] : []),
@@ -406,8 +425,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     ];
     const reserved = new Set(builtins.map((tool) => tool.modelName));
     // Built-in names win: an MCP tool that happens to share one stays out rather than being called by mistake.
-    tools = [...builtins, ...(await deps.loadTools(claim.orgId, run.agentId)).filter((tool) => !reserved.has(tool.modelName))];
-    redactor = await deps.loadRedactor(claim.orgId);
+    tools = [...builtins, ...mcpTools.filter((tool) => !reserved.has(tool.modelName))];
   } catch (error) {
     // A dropped or exhausted database connection says nothing about the run: leave it to be claimed again.
     if (isDatabaseFailure(error)) throw error;
@@ -418,6 +436,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     return;
   }
   const toolsByName = new Map(tools.map((tool) => [tool.modelName, tool]));
+  /** The tool-call gate last read for this run (see runTool), with the user it was read for. */
+  let gateKept: { userId: string; gate: ToolCallGate } | null = null;
   /** Set once a spend limit applied to one of this run's model calls: from then on every call is reserved first. */
   let spendLimitsApply = false;
   if (!events.some((e) => e.type === "RUN_STARTED")) {
@@ -644,9 +664,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return "continue";
     }
 
-    // Identity, guard settings and policies, read fresh for every call (one statement): revocation applies at once.
-    const gate = await loadToolCallGate(db, claim.orgId, acting.userId);
+    // Identity, guard settings and policies (one statement). Read once, then kept for the run's next calls: the write
+    // of an allowed call's decision and intent happens only while they are unchanged (GateChanged otherwise), and any
+    // other outcome is judged again on a fresh read — so a revocation or a new policy still applies to the very next
+    // call, with one round trip per step fewer.
+    const kept = gateKept?.userId === acting.userId ? gateKept.gate : null;
+    const gate = kept ?? (await loadToolCallGate(db, claim.orgId, acting.userId));
+    gateKept = { userId: acting.userId, gate };
+    const judgeAgainFresh = () => {
+      gateKept = null;
+      return runTool(call, acting);
+    };
     const refusal = gate.refusal;
+    if (refusal && kept) return judgeAgainFresh();
     if (refusal) {
       await append({
         type: "TOOL_CALL",
@@ -666,6 +696,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const fingerprint = canonicalJson(args);
     const repeats = events.filter((e) => e.type === "TOOL_CALL" && asObject<ToolCallPayload>(e.payload).tool === tool.modelName && canonicalJson(asObject<ToolCallPayload>(e.payload).args) === fingerprint).length;
     if (repeats + 1 >= settings.loopThreshold) {
+      if (kept) return judgeAgainFresh();
       const message = `The agent called ${tool.modelName} with the same arguments ${repeats + 1} times; halted as a loop (limit ${settings.loopThreshold}).`;
       await append({ type: "GUARD", name: "loop", status: "ERROR", payload: { kind: "loop", toolCallId: call.id, tool: tool.modelName, args, repeats: repeats + 1, message } as Prisma.InputJsonValue });
       await finish({ status: "HALTED", haltReason: "loop", error: message });
@@ -716,15 +747,23 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       // still written before the call, and a crash leaves either nothing (decided again) or the intent (recovered).
       const idempotencyKey = `${run!.id}:${nextSeq + 1}`;
       const allowed = { ...call, args };
-      const [, intent] = await appendTogether([decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)], auditDecision);
+      let intent: TraceEvent;
+      try {
+        [, intent] = (await writeEvents({ events: [decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)], audit: auditDecision, gate: { userId: acting.userId, digest: gate.digest } }))
+          .appended as [TraceEvent, TraceEvent];
+      } catch (error) {
+        if (error instanceof GateChanged) return judgeAgainFresh();
+        throw error;
+      }
       if (cancelSeenByLastWrite) {
         // Cancelled while the model was answering: the call is not made (the loop then ends the run).
-        await complete(intent!, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent!.payload), error: { kind: "cancelled", message: "Cancelled by a person before the call was made." } } });
+        await complete(intent, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent.payload), error: { kind: "cancelled", message: "Cancelled by a person before the call was made." } } });
         return "continue";
       }
-      await executeTool(intent!, tool, allowed, idempotencyKey);
+      await executeTool(intent, tool, allowed, idempotencyKey);
       return "continue";
     }
+    if (kept) return judgeAgainFresh();
     if (decision.effect === "DENY") {
       const refused: NewEvent = {
         type: "TOOL_CALL",

@@ -9,7 +9,7 @@ import { overrideDatabaseForTests } from "../db";
 import { decideApproval, expireApprovals, listApprovals } from "../domain/approvals/approvals";
 import { disableAgent } from "../domain/agents/agents";
 import { createSecret } from "../domain/secrets/secrets";
-import { seedDefaultPolicies } from "../domain/policy/policies";
+import { createPolicy, deletePolicy, seedDefaultPolicies } from "../domain/policy/policies";
 import { createRun, getRunTrace, resumeRun } from "../domain/runs/runs";
 import { describeOnEachDatabase } from "../testing/databases";
 import { callRest } from "../testing/rest";
@@ -242,5 +242,55 @@ describeOnEachDatabase("governance in the kernel", (getDb, kind) => {
     expect(run.status).toBe("FAILED");
     expect(run.error).toMatch(/access to this organisation was revoked/);
     await db.membership.updateMany({ where: { orgId: org.orgId, userId: member.userId }, data: { revokedAt: null } });
+  });
+
+  // The gate read for a run's first call is kept for the next ones, and the write of each allowed call checks it is
+  // unchanged: these fail if a kept gate were trusted without that check.
+  async function firstCallThenSecondAfterADelay(principal: TestOrg["principals"]["OWNER"]) {
+    const db = getDb();
+    const agent = await createScriptedAgent(db, org, {
+      tools: ["lookup_order"],
+      script: [{ tool: "lookup_order", args: { orderId: "1001" } }, { tool: "lookup_order", args: { orderId: "1002" }, delayMs: 1_500 }, { final: "done" }],
+    });
+    const { id } = await createRun(db, principal, { agent: agent.slug, input: "look both up" });
+    // The first call has been made and the model is working on the second.
+    for (let tries = 0; ; tries += 1) {
+      const calls = await db.runEvent.count({ where: { runId: id, type: "TOOL_CALL", status: "OK" } });
+      if (calls === 1) break;
+      if (tries > 200) throw new Error("The run never made its first call.");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return { id, agent };
+  }
+
+  it("fails a run's second call when its user lost access after the first", async () => {
+    const db = getDb();
+    const member = org.principals.MEMBER;
+    const { id } = await firstCallThenSecondAfterADelay(member);
+    await db.membership.updateMany({ where: { orgId: org.orgId, userId: member.userId }, data: { revokedAt: new Date() } });
+    try {
+      const run = await waitForRun(db, id);
+      expect(run.status).toBe("FAILED");
+      expect(run.error).toMatch(/access to this organisation was revoked/);
+      const calls = (await getRunTrace(db, org.principals.OWNER, id)).filter((e) => e.type === "TOOL_CALL");
+      expect(calls.map((c) => c.status)).toEqual(["OK", "ERROR"]);
+    } finally {
+      await db.membership.updateMany({ where: { orgId: org.orgId, userId: member.userId }, data: { revokedAt: null } });
+    }
+  });
+
+  it("applies a policy created after a run's first call to its second", async () => {
+    const db = getDb();
+    const { id, agent } = await firstCallThenSecondAfterADelay(org.principals.OWNER);
+    const policy = await createPolicy(db, org.principals.ADMIN, { name: "No lookups for this agent", effect: "DENY", reason: "Testing policy changes mid-run.", agentId: agent.agentId, toolName: "lookup_order" });
+    try {
+      const run = await waitForRun(db, id);
+      expect(run.status).toBe("SUCCEEDED");
+      const trace = await getRunTrace(db, org.principals.OWNER, id);
+      expect(trace.filter((e) => e.type === "POLICY_DECISION").map((e) => (e.payload as { effect: string }).effect)).toEqual(["ALLOW", "DENY"]);
+      expect(trace.filter((e) => e.type === "TOOL_CALL").map((e) => e.status)).toEqual(["OK", "ERROR"]);
+    } finally {
+      await deletePolicy(db, org.principals.ADMIN, policy.id);
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface ToolCallGate {
   refusal: string | null;
   settings: GovernanceSettings;
   rules: PolicyRule[];
+  /** Digest of the facts above, for gateUnchangedSql. */
+  digest: string;
 }
 
 interface GateRow {
@@ -23,22 +25,51 @@ interface GateRow {
 }
 
 /**
- * Reads a tool call's gate in one statement — the same facts as userMayActFor, loadGovernanceSettings and
- * loadPolicyRules, read fresh for every call (a revoked membership or a new policy applies to the very next call),
- * but in one round trip instead of four on the kernel's hot path.
+ * The gate's facts as one row (governance, membership, policies) for org `orgParam` and user `userParam` (SQL
+ * expressions, e.g. "$1"). Shared by the read and by the check a trace write makes (gateUnchangedSql), so both see
+ * exactly the same facts.
  */
-export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string): Promise<ToolCallGate> {
-  const rows = await sqlFor(db).query<GateRow>(
-    `SELECT o.governance,
+function gateRowSql(orgParam: string, userParam: string): string {
+  return `SELECT o.governance,
             (SELECT json_build_object('role', m.role::text, 'revokedAt', m.revoked_at, 'email', u.email, 'disabledAt', u.disabled_at)
                FROM memberships m JOIN users u ON u.id = m.user_id
-              WHERE m.org_id = o.id AND m.user_id = $2) AS membership,
+              WHERE m.org_id = o.id AND m.user_id = ${userParam}) AS membership,
             (SELECT COALESCE(json_agg(json_build_object(
                       'id', p.id, 'name', p.name, 'effect', p.effect::text, 'reason', p.reason, 'agentId', p.agent_id,
                       'toolName', p.tool_name, 'toolRisk', p.tool_risk::text, 'onBehalfOfUserId', p.on_behalf_of_user_id,
                       'conditions', p.conditions, 'enabled', p.enabled) ORDER BY p.id), '[]'::json)
                FROM policies p WHERE p.org_id = o.id) AS policies
-       FROM orgs o WHERE o.id = $1`,
+       FROM orgs o WHERE o.id = ${orgParam}`;
+}
+
+/** A digest of the gate's facts: equal digests, equal facts (json text is deterministic for equal rows). */
+function gateDigestSql(orgParam: string, userParam: string): string {
+  return `(SELECT md5(row_to_json(gate)::text) FROM (${gateRowSql(orgParam, userParam)}) AS gate)`;
+}
+
+/**
+ * A condition for a statement that acts on a gate read earlier: true while the gate's facts are still those the
+ * digest was taken of. A trace write that carries it (writeTrace's `gate`) writes nothing once anything changed.
+ */
+export function gateUnchangedSql(orgParam: string, userParam: string, digestParam: string): string {
+  return `${gateDigestSql(orgParam, userParam)} IS NOT DISTINCT FROM ${digestParam}`;
+}
+
+/** Whether the gate's facts for this user are still those `digest` was taken of. */
+export async function toolCallGateUnchanged(db: DbOrTx, orgId: string, userId: string, digest: string): Promise<boolean> {
+  const rows = await sqlFor(db).query<{ unchanged: boolean }>(`SELECT ${gateUnchangedSql("$1", "$2", "$3")} AS unchanged`, [orgId, userId, digest]);
+  return rows[0]?.unchanged === true;
+}
+
+/**
+ * Reads a tool call's gate in one statement — the same facts as userMayActFor, loadGovernanceSettings and
+ * loadPolicyRules, in one round trip instead of four on the kernel's hot path — with the digest a later write can
+ * check them against (gateUnchangedSql), so a revoked membership or a new policy applies to the very next call
+ * without reading the gate again before every call.
+ */
+export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string): Promise<ToolCallGate> {
+  const rows = await sqlFor(db).query<GateRow & { digest: string }>(
+    `SELECT gate.*, md5(row_to_json(gate)::text) AS digest FROM (${gateRowSql("$1", "$2")}) AS gate`,
     [orgId, userId],
   );
   const row = rows[0];
@@ -47,5 +78,6 @@ export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string
     refusal: refusalToActFor(row.membership),
     settings: settingsFrom(row.governance),
     rules: row.policies.map(policyRuleFromRow),
+    digest: row.digest,
   };
 }

@@ -3,6 +3,7 @@ import { KERNEL_TRANSACTION, newRowId, sqlFor } from "@/server/sql";
 import { auditAppendSql, type AuditEntry } from "../audit/audit-log";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
+import { gateUnchangedSql, toolCallGateUnchanged } from "../policy/tool-call-gate";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
@@ -19,6 +20,16 @@ export type RunEventTypeName =
   | "GUARD"
   | "ERROR"
   | "RUN_FINISHED";
+
+/**
+ * Thrown by a trace write whose decision was taken on a tool-call gate that has changed since (a membership revoked,
+ * a policy added): nothing was written, and the kernel decides again on the gate as it is now.
+ */
+export class GateChanged extends Error {
+  constructor() {
+    super("The identity, guard settings or policies a tool call was judged on changed before its decision was written.");
+  }
+}
 
 /** Thrown when a worker tries to write to a run it no longer holds: another worker owns it now. */
 export class LeaseLost extends DomainError {
@@ -148,6 +159,11 @@ export async function writeTrace(
     append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds };
     /** Ends the run with this write (see finishRun). */
     end?: RunOutcome;
+    /**
+     * The tool-call gate (identity, guard settings, policies) the written decision was taken on: the write happens only
+     * while those facts are unchanged, and throws GateChanged otherwise (nothing is written).
+     */
+    gate?: { userId: string; digest: string };
   },
 ): Promise<WriteReceipt & { appended: AppendedEvent[]; spendLimited: boolean }> {
   const params: unknown[] = [];
@@ -201,7 +217,7 @@ export async function writeTrace(
               output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
         WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
           eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
-        }
+        }${write.gate ? `\n          AND ${gateUnchangedSql(orgId, param(write.gate.userId), param(write.gate.digest))}` : ""}
        RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
   if (end) {
     // See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.
@@ -255,6 +271,8 @@ export async function writeTrace(
        FROM lease${rows.length > 0 ? " LEFT JOIN inserted ON true" : ""}`,
     params,
   );
+  // Nothing matched: the lease is gone — or the gate the decision was taken on changed, which only a read can tell.
+  if (result.length === 0 && write.gate && !(await toolCallGateUnchanged(db, writer.orgId, write.gate.userId, write.gate.digest))) throw new GateChanged();
   const spendLimited = result[0]?.limited === true;
   const written = result.filter((row) => row.id !== null);
   if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (completion && result[0]!.completed !== 1)) throw new LeaseLost(writer.runId);

@@ -1,6 +1,7 @@
 import type { DbOrTx } from "@/server/db";
 import { NotFound } from "../errors";
-import { loadModelEndpoint, type ModelEndpointConfig } from "../models/endpoint";
+import { sqlFor } from "@/server/sql";
+import { endpointOf, runtimeModelSql, type ModelEndpointConfig, type StoredModelConfig } from "../models/endpoint";
 import { parseAgentVersionConfig, type AgentVersionConfig } from "./config";
 import type { AgentStatusName } from "./agents";
 
@@ -25,32 +26,32 @@ export async function loadAgentVersionForRun(
   agentVersionId: string,
   encryptionKey: Buffer,
 ): Promise<AgentVersionForRun> {
-  const row = await db.agentVersion.findFirst({
-    where: { id: agentVersionId, orgId },
-    select: {
-      id: true,
-      version: true,
-      instructions: true,
-      config: true,
-      modelConfigId: true,
-      fallbackModelConfigId: true,
-      agent: {
-        select: {
-          id: true,
-          slug: true,
-          name: true,
-          status: true,
-        },
-      },
-    },
-  });
+  // One statement: the kernel reads this before every run's first step.
+  const [row] = await sqlFor(db).query<{
+    id: string;
+    version: number;
+    instructions: string;
+    config: unknown;
+    agent: AgentVersionForRun["agent"];
+    model: StoredModelConfig | null;
+    fallback_id: string | null;
+    fallback: StoredModelConfig | null;
+  }>(
+    `SELECT v.id, v.version, v.instructions, v.config,
+            json_build_object('id', a.id, 'slug', a.slug, 'name', a.name, 'status', a.status::text) AS agent,
+            ${runtimeModelSql("v.model_config_id", "v.org_id")} AS model,
+            v.fallback_model_config_id AS fallback_id,
+            ${runtimeModelSql("v.fallback_model_config_id", "v.org_id")} AS fallback
+       FROM agent_versions v JOIN agents a ON a.id = v.agent_id AND a.org_id = v.org_id
+      WHERE v.id = $1 AND v.org_id = $2`,
+    [agentVersionId, orgId],
+  );
   if (!row) throw new NotFound("Agent version");
-  const model = await loadModelEndpoint(db, orgId, row.modelConfigId, encryptionKey);
-  const fallback = row.fallbackModelConfigId ? await loadModelEndpoint(db, orgId, row.fallbackModelConfigId, encryptionKey) : null;
+  if (!row.model || (row.fallback_id && !row.fallback)) throw new NotFound("Model");
   return {
     agent: row.agent,
     version: { id: row.id, version: row.version, instructions: row.instructions, config: parseAgentVersionConfig(row.config) },
-    model,
-    fallback,
+    model: endpointOf(row.model, encryptionKey),
+    fallback: row.fallback ? endpointOf(row.fallback, encryptionKey) : null,
   };
 }

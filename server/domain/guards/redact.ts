@@ -1,7 +1,8 @@
 import type { DbOrTx } from "@/server/db";
 import { logger } from "@/server/logger";
-import { InvalidInput } from "../errors";
-import { loadGovernanceSettings, type GovernanceSettings } from "../governance/settings";
+import { sqlFor } from "@/server/sql";
+import { InvalidInput, NotFound } from "../errors";
+import { settingsFrom, type GovernanceSettings } from "../governance/settings";
 import { decryptSecret } from "../secrets/crypto";
 
 /** The guards' entry point for the runtime: redaction (here) and untrusted-data marking (untrusted.ts). */
@@ -306,15 +307,19 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * process cannot have handed it to any tool either.
  */
 export async function loadRedactor(db: DbOrTx, orgId: string, encryptionKey: Buffer): Promise<Redactor> {
-  const settings = await loadGovernanceSettings(db, orgId);
+  // One statement (secret redaction is on by default): the kernel reads this before every run's first step.
+  const [org] = await sqlFor(db).query<{ governance: unknown; secrets: { name: string; ciphertext: string; iv: string; authTag: string }[] }>(
+    `SELECT o.governance,
+            COALESCE((SELECT json_agg(json_build_object('name', s.name, 'ciphertext', s.ciphertext, 'iv', s.iv, 'authTag', s.auth_tag) ORDER BY s.name)
+                        FROM secrets s WHERE s.org_id = o.id), '[]'::json) AS secrets
+       FROM orgs o WHERE o.id = $1`,
+    [orgId],
+  );
+  if (!org) throw new NotFound("Organisation");
+  const settings = settingsFrom(org.governance);
   const values: string[] = [];
   if (settings.redaction.secrets) {
-    const rows = await db.secret.findMany({
-      where: { orgId },
-      // An explicit select overrides the client's omit of these columns.
-      select: { name: true, ciphertext: true, iv: true, authTag: true },
-    });
-    for (const row of rows) {
+    for (const row of org.secrets) {
       try {
         values.push(decryptSecret(row, encryptionKey));
       } catch {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { inTransaction, type DbOrTx } from "@/server/db";
+import { sqlFor } from "@/server/sql";
 import type { ToolRisk, ToolStatus } from "@/server/generated/prisma/client";
 import type { ServerConnectionSpec } from "@/server/runtime/mcp/types";
 import { appendAudit } from "../audit/audit-log";
@@ -123,22 +124,29 @@ export interface RuntimeTool {
  * Throws InvalidInput when a granted server's secret is missing: a run must not silently lose tools.
  */
 export async function loadAgentTools(db: DbOrTx, orgId: string, agentId: string, options: { encryptionKey: Buffer }): Promise<RuntimeTool[]> {
-  const agent = await db.agent.findFirst({ where: { id: agentId, orgId }, select: { id: true } });
-  if (!agent) throw new NotFound("Agent");
-  const grants = await db.toolGrant.findMany({
-    where: { orgId, agentId, tool: { status: "ACTIVE", server: { status: { not: "DISABLED" } } } },
-    select: { tool: { include: { server: true } } },
-    orderBy: [{ tool: { server: { name: "asc" } } }, { tool: { name: "asc" } }],
-  });
+  // One statement: the kernel reads this before every run's first step.
+  type GrantedTool = { id: string; serverId: string; name: string; description: string; inputSchema: unknown; risk: ToolRisk | null; idempotent: boolean; status: ToolStatus };
+  type GrantedServer = Parameters<typeof connectionSpecOf>[2];
+  const [row] = await sqlFor(db).query<{ agent_exists: boolean; grants: { tool: GrantedTool; server: GrantedServer }[] }>(
+    `SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1 AND org_id = $2) AS agent_exists,
+            COALESCE((SELECT json_agg(json_build_object(
+                        'tool', json_build_object('id', t.id, 'serverId', t.server_id, 'name', t.name, 'description', t.description,
+                                  'inputSchema', t.input_schema, 'risk', t.risk::text, 'idempotent', t.idempotent, 'status', t.status::text),
+                        'server', json_build_object('id', ts.id, 'name', ts.name, 'transport', ts.transport::text, 'command', ts.command, 'args', ts.args,
+                                  'envSecrets', ts.env_secrets, 'url', ts.url, 'headerSecrets', ts.header_secrets,
+                                  'callTimeoutMs', ts.call_timeout_ms, 'maxResultBytes', ts.max_result_bytes))
+                      ORDER BY ts.name, t.name)
+                 FROM tool_grants g JOIN tools t ON t.id = g.tool_id JOIN tool_servers ts ON ts.id = t.server_id
+                WHERE g.agent_id = $1 AND g.org_id = $2 AND t.status = 'ACTIVE' AND ts.status <> 'DISABLED'), '[]'::json) AS grants`,
+    [agentId, orgId],
+  );
+  if (!row?.agent_exists) throw new NotFound("Agent");
   const specs = new Map<string, ServerConnectionSpec>();
-  for (const { tool } of grants) {
-    if (!specs.has(tool.serverId)) specs.set(tool.serverId, await connectionSpecOf(db, orgId, tool.server, options.encryptionKey));
+  for (const { server } of row.grants) {
+    if (!specs.has(server.id)) specs.set(server.id, await connectionSpecOf(db, orgId, server, options.encryptionKey));
   }
-  const modelNames = assignModelNames(grants.map(({ tool }) => ({ serverName: tool.server.name, name: tool.name })));
-  return grants.map(({ tool }, i) => {
-    const server = specs.get(tool.serverId);
-    if (!server) throw new Error(`no connection spec for server ${tool.serverId}`);
-    return {
+  const modelNames = assignModelNames(row.grants.map(({ tool, server }) => ({ serverName: server.name, name: tool.name })));
+  return row.grants.map(({ tool, server }, i) => ({
     toolId: tool.id,
     serverId: tool.serverId,
     name: tool.name,
@@ -148,7 +156,6 @@ export async function loadAgentTools(db: DbOrTx, orgId: string, agentId: string,
     risk: tool.risk,
     idempotent: tool.idempotent,
     status: tool.status,
-    server,
-    };
-  });
+    server: specs.get(server.id)!, // set just above for every server
+  }));
 }

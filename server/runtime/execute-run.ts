@@ -374,15 +374,39 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (unwritten) completionWritten(unwritten.event, unwritten.completion);
     return result;
   };
-  /** Events appended in one write, with any unwritten completion (and the audit entry that records them). */
-  const writeEvents = async ({ gate, ...append }: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds; gate?: { userId: string; digest: string } }) => {
-    const written = await withUnwrittenCompletion((complete) => writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, ...append }, ...(gate ? { gate } : {}) }));
+  /**
+   * This worker's RUN_STARTED or RUN_RESUMED, written with the run's next write (one commit per run fewer): it marks
+   * where the worker took the run up and reaches nothing outside, so a crash before that write loses nothing the
+   * next worker needs — it starts or resumes the run the same way.
+   */
+  let unwrittenMarker: NewEvent | null = null;
+  /** Events appended in one write, after any unwritten marker, with any unwritten completion (and the audit entry that records them). */
+  const writeEvents = async ({ gate, events: batch, ...append }: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds; gate?: { userId: string; digest: string } }) => {
+    const marker = unwrittenMarker;
+    unwrittenMarker = null;
+    let written: Awaited<ReturnType<typeof writeTrace>>;
+    try {
+      written = await withUnwrittenCompletion((complete) =>
+        writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, events: marker ? [marker, ...batch] : batch, ...append }, ...(gate ? { gate } : {}) }),
+      );
+    } catch (error) {
+      unwrittenMarker = marker;
+      throw error;
+    }
     cancelSeenByLastWrite = written.cancelRequested;
-    return { appended: written.appended.map(keepAppended), spendLimited: written.spendLimited };
+    // A write a spend limit held back appended nothing, the marker included: it goes with the next one.
+    if (written.spendLimited) unwrittenMarker = marker;
+    const appended = written.appended.map(keepAppended);
+    return { appended: marker && !written.spendLimited ? appended.slice(1) : appended, spendLimited: written.spendLimited };
   };
   const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await writeEvents({ events: batch, audit })).appended;
   const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
+  /** Writes what waits to be written (a marker, a call's result) now, in one write. */
   const writeUnwrittenCompletion = async () => {
+    if (unwrittenMarker) {
+      await appendTogether([]);
+      return;
+    }
     if (!unwrittenCompletion) return;
     // Checked just above: `complete` is the waiting completion.
     const receipt = await withUnwrittenCompletion((complete) => completeEvent(db, writer, complete!.eventId, complete!.completion));
@@ -395,7 +419,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     applyCompletion(event, completion);
     completionWritten(event, completion);
   };
-  const finish = (outcome: RunOutcome) => withUnwrittenCompletion((complete) => finishRun(db, writer, nextSeq, outcome, complete));
+  const finish = async (outcome: RunOutcome) => {
+    // Rare: a run that ends before anything else was written (a limit reached at once).
+    if (unwrittenMarker) await writeUnwrittenCompletion();
+    await withUnwrittenCompletion((complete) => finishRun(db, writer, nextSeq, outcome, complete));
+  };
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.
   if (run.cancelRequestedAt && events.some((e) => e.type === "RUN_STARTED")) {
@@ -440,13 +468,16 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   let gateKept: { userId: string; gate: ToolCallGate } | null = null;
   /** Set once a spend limit applied to one of this run's model calls: from then on every call is reserved first. */
   let spendLimitsApply = false;
+  const takenUpAt = new Date();
   if (!events.some((e) => e.type === "RUN_STARTED")) {
-    await append({
+    unwrittenMarker = {
       type: "RUN_STARTED",
       name: agent.slug,
       status: "OK",
       payload: { input: run.input, model: agent.model.name, fallback: agent.fallback?.name ?? null, tools: tools.map((t) => t.modelName), workerId: claim.workerId },
-    });
+      startedAt: takenUpAt,
+      endedAt: takenUpAt,
+    };
   } else {
     // Visible hand-over: supervisors see in the timeline where a new worker picked the run up and why.
     const last = events[events.length - 1];
@@ -459,7 +490,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     else if (pending) reason = `The previous worker stopped during step ${pending.seq} (${pending.name || pending.type}); continuing from there.`;
     else if (last?.type === "RUN_FINISHED") reason = `A person resumed the run after it ${last.name === "halted" ? "halted" : "ended"}.`;
     else reason = `The previous worker stopped after step ${last?.seq ?? 0}; continuing with the next one.`;
-    await append({ type: "RUN_RESUMED", name: `by worker ${claim.workerId}`, status: "OK", payload: { workerId: claim.workerId, afterSeq: last?.seq ?? 0, reason } });
+    unwrittenMarker = { type: "RUN_RESUMED", name: `by worker ${claim.workerId}`, status: "OK", payload: { workerId: claim.workerId, afterSeq: last?.seq ?? 0, reason }, startedAt: takenUpAt, endedAt: takenUpAt };
   }
   const startedAt = run.startedAt ?? new Date();
   const { limits } = agent.config;
@@ -478,7 +509,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       // A model call or an MCP tool call writes a waiting result with its first write, which also reports a cancel
       // before the call is made (runModel, runTool). Any other step writes it now: nothing is started, parked or
       // read past it.
-      const resultRides = unwrittenCompletion !== null && (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
+      const resultRides = (unwrittenCompletion !== null || unwrittenMarker !== null) && (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
       if (!resultRides) await writeUnwrittenCompletion();
       const cancelRequested =
         takeCancelSeen() ?? (resultRides ? false : (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null);

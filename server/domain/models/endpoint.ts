@@ -39,21 +39,10 @@ export class SecretUnreadableError extends Error {
 }
 
 /** A model config's columns, as loadModelEndpoint and the kernel's run-start read (runtimeModelSql) return them. */
-export interface StoredModelConfig {
-  id: string;
-  name: string;
-  provider: ModelProviderName;
-  model: string;
-  baseUrl: string | null;
-  inputPriceMicros: number;
-  outputPriceMicros: number;
-  contextWindow: number;
-  maxOutputTokens: number | null;
-  timeoutMs: number;
-  maxRetries: number;
+export type StoredModelConfig = Omit<ModelEndpointConfig, "apiKey"> & {
   /** Its API key's stored ciphertext; null when the config has none (or the secret is gone). */
   secret: { ciphertext: string; iv: string; authTag: string } | null;
-}
+};
 
 /**
  * SQL for one model config as a json object shaped like StoredModelConfig (its secret included), for statements that

@@ -141,11 +141,18 @@ function readGeneratedSecrets(file: string): z.infer<typeof GeneratedSecrets> {
     encryptionKey: crypto.randomBytes(32).toString("hex"),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  // "wx" makes concurrent first starts agree: whoever loses the race reads the winner's file.
+  // Processes starting together (a web server and workers on one data folder) must agree, and none may read a file
+  // another is still writing: the secrets are written whole to a file of this process's own, then linked into place —
+  // atomically, and only if no other process got there first; whoever loses reads the winner's complete file.
+  const draft = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(draft, JSON.stringify(generated, null, 2), { mode: 0o600, flag: "wx" });
   try {
-    fs.writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600, flag: "wx" });
+    fs.linkSync(draft, file);
     return generated;
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     return GeneratedSecrets.parse(JSON.parse(fs.readFileSync(file, "utf8")));
+  } finally {
+    fs.rmSync(draft, { force: true });
   }
 }

@@ -402,7 +402,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   const appendTogether = async (batch: NewEvent[], audit?: AuditEntry) => (await writeEvents({ events: batch, audit })).appended;
   const append = async (event: NewEvent, audit?: AuditEntry) => (await appendTogether([event], audit))[0]!;
   /** Writes what waits to be written (a marker, a call's result) now, in one write. */
-  const writeUnwrittenCompletion = async () => {
+  const writeWhatWaits = async () => {
     if (unwrittenMarker) {
       await appendTogether([]);
       return;
@@ -413,7 +413,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     cancelSeenByLastWrite = receipt.cancelRequested;
   };
   const complete = async (event: TraceEvent, completion: EventCompletion) => {
-    await writeUnwrittenCompletion();
+    await writeWhatWaits();
     const receipt = await completeEvent(db, writer, event.id, completion);
     cancelSeenByLastWrite = receipt.cancelRequested;
     applyCompletion(event, completion);
@@ -421,7 +421,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   };
   const finish = async (outcome: RunOutcome) => {
     // Rare: a run that ends before anything else was written (a limit reached at once).
-    if (unwrittenMarker) await writeUnwrittenCompletion();
+    if (unwrittenMarker) await writeWhatWaits();
     await withUnwrittenCompletion((complete) => finishRun(db, writer, nextSeq, outcome, complete));
   };
 
@@ -502,7 +502,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     for (;;) {
       if (signal.aborted && signal.reason !== "cancel") {
         // Shutting down: keep the last result (a lost lease makes this write fail, and the run is left as it is).
-        await writeUnwrittenCompletion();
+        await writeWhatWaits();
         return;
       }
       const step = nextStep(events);
@@ -510,7 +510,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       // before the call is made (runModel, runTool). Any other step writes it now: nothing is started, parked or
       // read past it.
       const resultRides = (unwrittenCompletion !== null || unwrittenMarker !== null) && (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
-      if (!resultRides) await writeUnwrittenCompletion();
+      if (!resultRides) await writeWhatWaits();
       const cancelRequested =
         takeCancelSeen() ?? (resultRides ? false : (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null);
       if (cancelRequested || signal.reason === "cancel") {

@@ -42,9 +42,11 @@ function gateRowSql(orgParam: string, userParam: string): string {
        FROM orgs o WHERE o.id = ${orgParam}`;
 }
 
-/** A digest of the gate's facts: equal digests, equal facts (json text is deterministic for equal rows). */
+/** A digest of the gate's facts, over a row named `gate`: equal digests, equal facts (json text is deterministic for equal rows). */
+const GATE_DIGEST = "md5(row_to_json(gate)::text)";
+
 function gateDigestSql(orgParam: string, userParam: string): string {
-  return `(SELECT md5(row_to_json(gate)::text) FROM (${gateRowSql(orgParam, userParam)}) AS gate)`;
+  return `(SELECT ${GATE_DIGEST} FROM (${gateRowSql(orgParam, userParam)}) AS gate)`;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function toolCallGateUnchanged(db: DbOrTx, orgId: string, userId: s
  */
 export async function loadToolCallGate(db: DbOrTx, orgId: string, userId: string): Promise<ToolCallGate> {
   const rows = await sqlFor(db).query<GateRow & { digest: string }>(
-    `SELECT gate.*, md5(row_to_json(gate)::text) AS digest FROM (${gateRowSql("$1", "$2")}) AS gate`,
+    `SELECT gate.*, ${GATE_DIGEST} AS digest FROM (${gateRowSql("$1", "$2")}) AS gate`,
     [orgId, userId],
   );
   const row = rows[0];

@@ -52,67 +52,95 @@ function chainedContent(fields: Omit<ChainedFields, "prevHash">) {
 
 /**
  * Appends one event to the org's hash chain. Pass the transaction that makes the change being audited, so the
- * change and its audit row commit together. One statement (see auditAppendSql): the org's chain head row is
+ * change and its audit row commit together. One statement (see auditChainSql): the org's chain head row is
  * updated first, and its row lock serialises appends — two concurrent writers never link to the same event.
  */
 export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
-  const append = auditAppendSql(entry, 1, null);
-  const [row] = await sqlFor(db).query<{ seq: number }>(`WITH ${append.ctes} SELECT seq FROM audited`, append.params);
+  const [row] = await sqlFor(db).query<{ seq: number }>(`WITH RECURSIVE ${auditChainSql("$1", null)} SELECT seq FROM audited`, [JSON.stringify(auditRecords([{ entry, part: null }]))]);
   if (!row) throw new Error(`The audit entry "${entry.action}" was not written.`);
 }
 
+/** An entry for auditChainSql, with the part of the caller's statement it belongs to (see auditChainSql's `kept`). */
+export interface AuditRecordInput {
+  entry: AuditEntry;
+  part: number | null;
+}
+
+/** The JSON records (one per entry, in chain order) that auditChainSql's `recordsParam` takes. */
+export function auditRecords(entries: readonly AuditRecordInput[]): object[] {
+  return entries.map(({ entry, part }, ord) => {
+    // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
+    const createdAt = new Date();
+    const fields = {
+      orgId: entry.orgId,
+      seq: 0,
+      action: entry.action,
+      actorType: entry.actorType,
+      actorId: entry.actorId ?? null,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      data: entry.data ?? {},
+      createdAt,
+    };
+    // seq is the database's to choose: the content is built with a placeholder and split where its value goes.
+    const { before, after } = splitAtSeq(canonicalJson(chainedContent(fields)));
+    return {
+      ord,
+      part,
+      org_id: fields.orgId,
+      id: newRowId("au"),
+      action: fields.action,
+      actor_type: fields.actorType,
+      actor_id: fields.actorId,
+      target_type: fields.targetType,
+      target_id: fields.targetId,
+      data: fields.data,
+      created_at: createdAt.toISOString(),
+      before,
+      after,
+    };
+  });
+}
+
 /**
- * The CTEs `head` and `audited` that append `entry` to its org's chain, for a statement of the caller's (which may
- * add its own CTEs and must end with a SELECT). Parameters are numbered from `$first`; `guard`, when given, is a CTE
- * that must yield a row for the append to happen (the trace's lease, so nothing is audited for a lost run).
+ * CTEs (`audit_in`, `audit_head`, `audit_chain`, `audited`) that append the entries of `recordsParam` (a jsonb
+ * parameter of auditRecords) to their orgs' chains, in order — only those `kept` (an SQL condition on the record
+ * `a`, e.g. that its part's lease held; nothing is audited for a run this worker lost) — for a statement of the
+ * caller's that starts `WITH RECURSIVE` and ends with a SELECT. Many entries in one statement is how the kernel audits
+ * many runs' steps with one commit.
  *
- * The next link is computed by PostgreSQL from the head row it locked: INSERT … ON CONFLICT DO UPDATE takes the row
- * lock and, at READ COMMITTED, works on the latest committed head — so the link is always to the last event, with
- * no separate lock or read round trip. The hash is the one auditHash() computes: sha256(prevHash + the canonical
- * JSON of the chained fields), the JSON built here around the one field only the database knows, `seq`.
+ * The next links are computed by PostgreSQL from the head row it locked: INSERT … ON CONFLICT DO UPDATE takes the row
+ * lock and, at READ COMMITTED, works on the latest committed head — so a chain always continues from its last event,
+ * with no separate lock or read round trip. Heads are locked in org id order, so two statements touching the same
+ * orgs never wait for each other in a circle. Each hash is the one auditHash() computes: sha256(prevHash + the
+ * canonical JSON of the chained fields), the JSON built around the one field only the database knows, `seq`. A head
+ * keeps its chain's last seq and hash, and in prev_hash the hash its last statement continued from.
  */
-export function auditAppendSql(entry: AuditEntry, first: number, guard: string | null): { ctes: string; params: unknown[] } {
-  // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
-  const createdAt = new Date();
-  // seq is the database's to choose: the content is built with a placeholder and split where its value goes.
-  const fields = {
-    orgId: entry.orgId,
-    seq: 0,
-    action: entry.action,
-    actorType: entry.actorType,
-    actorId: entry.actorId ?? null,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
-    data: entry.data ?? {},
-    createdAt,
-  };
-  const { before, after } = splitAtSeq(canonicalJson(chainedContent(fields)));
-  const p = (offset: number) => `$${first + offset}`;
-  const link = (prev: string, seq: string) => `encode(sha256(convert_to(${prev} || ${p(1)}::text || ${seq} || ${p(2)}::text, 'UTF8')), 'hex')`;
-  const ctes = `head AS (
+export function auditChainSql(recordsParam: string, kept: string | null): string {
+  const count = (org: string) => `(SELECT count(*) FROM audit_in a WHERE a.org_id = ${org})`;
+  const link = (prev: string, seq: string) => `encode(sha256(convert_to(${prev} || e.before || (${seq})::text || e.after, 'UTF8')), 'hex')`;
+  const chainFrom = (hash: string, seq: string, org: string) =>
+    `(WITH RECURSIVE c(n, hash) AS (SELECT 0::bigint, ${hash}::text UNION ALL SELECT c.n + 1, ${link("c.hash", `${seq} + c.n + 1`)} FROM c JOIN audit_in e ON e.org_id = ${org} AND e.n = c.n + 1)
+              SELECT hash FROM c ORDER BY n DESC LIMIT 1)`;
+  return `audit_in AS (
+       SELECT row_number() OVER (PARTITION BY a.org_id ORDER BY a.ord) AS n, a.*
+         FROM jsonb_to_recordset(${recordsParam}::jsonb) AS a(ord int, part int, org_id text, id text, action text, actor_type text, actor_id text, target_type text,
+              target_id text, data jsonb, created_at timestamp, before text, after text)${kept ? `\n        WHERE ${kept}` : ""}),
+     audit_head AS (
        INSERT INTO audit_heads AS h (org_id, seq, hash, prev_hash)
-       SELECT ${p(0)}::text, 1, ${link(`'${GENESIS_HASH}'`, `'1'`)}, '${GENESIS_HASH}'${guard ? ` FROM ${guard}` : ""}
-       ON CONFLICT (org_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash, hash = ${link("h.hash", "(h.seq + 1)::text")}
-       RETURNING seq, hash, prev_hash),
+       SELECT w.org_id, ${count("w.org_id")}, ${chainFrom(`'${GENESIS_HASH}'`, "0", "w.org_id")}, '${GENESIS_HASH}'
+         FROM (SELECT DISTINCT org_id FROM audit_in) AS w ORDER BY w.org_id
+       ON CONFLICT (org_id) DO UPDATE SET seq = h.seq + ${count("h.org_id")}, prev_hash = h.hash, hash = ${chainFrom("h.hash", "h.seq", "h.org_id")}
+       RETURNING org_id, seq, hash, prev_hash),
+     audit_chain(org_id, n, seq, prev_hash, hash) AS (
+       SELECT hd.org_id, 0::bigint, hd.seq - ${count("hd.org_id")}, NULL::text, hd.prev_hash FROM audit_head hd
+       UNION ALL
+       SELECT c.org_id, c.n + 1, c.seq + 1, c.hash, ${link("c.hash", "c.seq + 1")} FROM audit_chain c JOIN audit_in e ON e.org_id = c.org_id AND e.n = c.n + 1),
      audited AS (
        INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
-       SELECT ${p(3)}, ${p(0)}::text, head.seq, ${p(4)}, ${p(5)}::"ActorType", ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::jsonb, head.prev_hash, head.hash, ${p(10)}::timestamp
-         FROM head
+       SELECT e.id, e.org_id, c.seq, e.action, e.actor_type::"ActorType", e.actor_id, e.target_type, e.target_id, e.data, c.prev_hash, c.hash, e.created_at
+         FROM audit_chain c JOIN audit_in e ON e.org_id = c.org_id AND e.n = c.n
        RETURNING seq)`;
-  const params = [
-    fields.orgId,
-    before,
-    after,
-    newRowId("au"),
-    fields.action,
-    fields.actorType,
-    fields.actorId,
-    fields.targetType,
-    fields.targetId,
-    JSON.stringify(fields.data),
-    createdAt.toISOString(),
-  ];
-  return { ctes, params };
 }
 
 /** The canonical JSON auditHash() hashes (after prevHash), built with seq 0, split where the value of `seq` goes. */

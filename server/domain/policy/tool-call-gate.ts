@@ -45,7 +45,8 @@ function gateRowSql(orgParam: string, userParam: string): string {
 /** A digest of the gate's facts, over a row named `gate`: equal digests, equal facts (json text is deterministic for equal rows). */
 const GATE_DIGEST = "md5(row_to_json(gate)::text)";
 
-function gateDigestSql(orgParam: string, userParam: string): string {
+/** The digest of the gate's facts for org `orgParam` and user `userParam` (SQL expressions), as a scalar subquery. */
+export function gateDigestSql(orgParam: string, userParam: string): string {
   return `(SELECT ${GATE_DIGEST} FROM (${gateRowSql(orgParam, userParam)}) AS gate)`;
 }
 

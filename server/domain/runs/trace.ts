@@ -1,9 +1,10 @@
-import type { Db, DbOrTx } from "@/server/db";
+import { isRootClient, type Db, type DbOrTx } from "@/server/db";
 import { KERNEL_TRANSACTION, newRowId, sqlFor } from "@/server/sql";
-import { auditAppendSql, type AuditEntry } from "../audit/audit-log";
+import { auditChainSql, auditRecords, type AuditEntry } from "../audit/audit-log";
+import { WriteBatcher } from "./trace-batch";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
-import { gateUnchangedSql, toolCallGateUnchanged } from "../policy/tool-call-gate";
+import { gateDigestSql, toolCallGateUnchanged } from "../policy/tool-call-gate";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
@@ -140,6 +141,21 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
   return writeTrace(db, writer, { complete: { eventId, completion } });
 }
 
+/** What one trace write holds (see writeTrace). */
+export interface TraceWrite {
+  complete?: { eventId: string; completion: EventCompletion };
+  append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds };
+  /** Ends the run with this write (see finishRun). */
+  end?: RunOutcome;
+  /**
+   * The tool-call gate (identity, guard settings, policies) the written decision was taken on: the write happens only
+   * while those facts are unchanged, and throws GateChanged otherwise (nothing is written).
+   */
+  gate?: { userId: string; digest: string };
+}
+
+export type TraceWritten = WriteReceipt & { appended: AppendedEvent[]; spendLimited: boolean };
+
 /**
  * One trace write, whatever it holds — the completion of a PENDING event, then new events (at seq, seq + 1, …) with
  * the audit entry that records them — as ONE statement: one round trip and one commit. It is atomic because it is a
@@ -150,41 +166,268 @@ export async function completeEvent(db: DbOrTx, writer: TraceWriter, eventId: st
  *
  * The kernel writes a model's answer together with the decision and intent of the tool call it proposed: one commit
  * per step fewer, and a crash before it leaves the model call PENDING — exactly as a crash during the call does.
+ *
+ * On a database client (not inside a transaction), writes that other runs make at the same moment go in the same
+ * statement (see trace-batch.ts): each run's part still succeeds or is refused on its own conditions.
  */
-export async function writeTrace(
-  db: DbOrTx,
-  writer: TraceWriter,
-  write: {
-    complete?: { eventId: string; completion: EventCompletion };
-    append?: { seq: number; events: readonly NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds };
-    /** Ends the run with this write (see finishRun). */
-    end?: RunOutcome;
-    /**
-     * The tool-call gate (identity, guard settings, policies) the written decision was taken on: the write happens only
-     * while those facts are unchanged, and throws GateChanged otherwise (nothing is written).
-     */
-    gate?: { userId: string; digest: string };
-  },
-): Promise<WriteReceipt & { appended: AppendedEvent[]; spendLimited: boolean }> {
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const now = new Date();
-  const at = param(now.toISOString());
-  const runId = param(writer.runId);
-  const orgId = param(writer.orgId);
-  const ctes: string[] = [];
+export async function writeTrace(db: DbOrTx, writer: TraceWriter, write: TraceWrite): Promise<TraceWritten> {
+  if (isRootClient(db)) return batcherFor(db).write({ writer, write });
+  const [outcome] = await writeTraces(db, [{ writer, write }]);
+  if (outcome instanceof Error) throw outcome;
+  return outcome!;
+}
 
+const batchers = new WeakMap<Db, WriteBatcher<PendingTraceWrite, TraceWritten>>();
+
+function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new WriteBatcher((writes) => writeTraces(db, writes), { maxItems: TRACE_BATCH_MAX_WRITES, maxInFlight: TRACE_BATCHES_IN_FLIGHT, retryAlone: rolledBack });
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}
+
+/** Parts per statement: its text, plan and parameters grow with it (≈ 20 parameters a part, of 65,535). */
+const TRACE_BATCH_MAX_WRITES = 64;
+/** Batches out at once per database client: one slow statement (a lock wait) does not hold every run's write. */
+const TRACE_BATCHES_IN_FLIGHT = 2;
+
+/**
+ * An error PostgreSQL (or PGlite) reported for the statement itself — bad data, a constraint, a deadlock — so it was
+ * rolled back and wrote nothing. Not a connection's failure (classes 08, 53, 57), after which it may have committed.
+ */
+function rolledBack(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code);
+}
+
+export interface PendingTraceWrite {
+  writer: TraceWriter;
+  write: TraceWrite;
+}
+
+/**
+ * Several runs' trace writes (at most one per run) in ONE statement: one round trip and one commit for all. The
+ * statement is set-based and its text fixed — one part per write, in jsonb parameters — so PostgreSQL plans it once
+ * per connection however many writes it carries. Each part is guarded by its own run's lease (and gate, and spend
+ * limits), so a part whose lease is gone, whose gate changed or that a spend limit holds back is refused alone and
+ * the others are written; audit entries are chained per org in part order. Returns, for each write, what it wrote or
+ * the error it was refused with (LeaseLost, GateChanged); a statement that fails as a whole throws.
+ */
+export async function writeTraces(db: DbOrTx, writes: readonly PendingTraceWrite[]): Promise<(TraceWritten | Error)[]> {
+  if (new Set(writes.map(({ writer }) => writer.runId)).size !== writes.length) {
+    throw new Error("A run's trace writes go one at a time: two in one statement would overwrite each other's run row.");
+  }
+  const now = new Date();
+  const parts = writes.map(({ writer, write }, index) => tracePart(index, writer, write, now));
+  const audits = writes.flatMap(({ write }, part) => (write.append?.audit ? [{ entry: write.append.audit, part }] : []));
+  const uses = (feature: (write: TraceWrite) => unknown) => writes.some(({ write }) => Boolean(feature(write)));
+  const features: TraceFeatures = {
+    gate: uses((write) => write.gate),
+    limit: uses((write) => write.append?.unlessSpendLimited),
+    complete: uses((write) => write.complete),
+    spend: uses((write) => write.complete?.completion.spend),
+    reservation: uses((write) => write.complete?.completion.spendReservationId),
+    end: uses((write) => write.end),
+    events: uses((write) => write.append && write.append.events.length > 0),
+    audit: audits.length > 0,
+  };
+  const rows = await sqlFor(db).query<PartRow>(traceWriteSql(features), [
+    now.toISOString(),
+    JSON.stringify(parts.map((part) => part.record)),
+    ...(features.events ? [JSON.stringify(parts.flatMap((part) => part.rows.map((row) => ({ ...row, part: part.index }))))] : []),
+    ...(features.audit ? [JSON.stringify(auditRecords(audits))] : []),
+  ]);
+  const byPart = new Map<number, PartRow[]>();
+  for (const row of rows) byPart.set(row.part, [...(byPart.get(row.part) ?? []), row]);
+  return Promise.all(
+    parts.map(async (part) => {
+      const { writer, write } = writes[part.index]!;
+      const result = byPart.get(part.index) ?? [];
+      // Nothing matched: the lease is gone — or the gate the decision was taken on changed, which only a read can tell.
+      if (result.length === 0 && write.gate && !(await toolCallGateUnchanged(db, writer.orgId, write.gate.userId, write.gate.digest))) return new GateChanged();
+      return readPart(writer, part, result);
+    }),
+  );
+}
+
+/*
+ * ROWS_BY_ID: in traceWriteSql's statements every row is found by its primary key from the part that names it, and every other
+ * condition on it is wrapped in "(…) IS TRUE", which no index can serve. A queue's statistics lag behind it (runs
+ * turn RUNNING by the thousand between two ANALYZEs), and with a condition on status, org or run an index could serve,
+ * the planner was seen scanning every RUNNING run, or every run of the org, once per part: a batch's cost grew with
+ * the square of the load.
+ */
+
+/** What a batch's writes use: the statement leaves out every CTE none of them needs. */
+interface TraceFeatures {
+  gate: boolean;
+  limit: boolean;
+  complete: boolean;
+  spend: boolean;
+  reservation: boolean;
+  end: boolean;
+  events: boolean;
+  audit: boolean;
+}
+
+const traceStatements = new Map<string, string>();
+
+/**
+ * The statement of writeTraces for a batch using `features` (one text per combination, so each is a named statement
+ * PostgreSQL plans once per connection). $1 the write's time, $2 the parts, then — when used — the new events (with
+ * their part) and the audit entries (auditRecords, with their part). The lease update comes first and locks the runs' rows; every
+ * other write takes its run from it, so a part without its lease writes nothing. (PostgreSQL runs every
+ * data-modifying CTE whether or not the final SELECT reads it.)
+ */
+function traceWriteSql(features: TraceFeatures): string {
+  const key = JSON.stringify(features);
+  let text = traceStatements.get(key);
+  if (!text) {
+    text = buildTraceWriteSql(features);
+    traceStatements.set(key, text);
+  }
+  return text;
+}
+
+function buildTraceWriteSql(f: TraceFeatures): string {
+  const eventsParam = "$3";
+  const auditParam = f.events ? "$4" : "$3";
+  const ctes = [
+    `parts AS (
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS p(part int, run_id text, org_id text, worker_id text, steps int, tokens_in int, tokens_out int, cost int,
+              event_id text, done_status text, done_payload jsonb, done_at timestamp, spend_id text, spend_agent text, spend_user text, spend_model_config text,
+              spend_model text, reservation_id text, limit_agent text, limit_user text, end_status text, end_output text, end_error text, end_halt text,
+              gate_user text, gate_digest text))`,
+  ];
+  if (f.gate) {
+    ctes.push(`gates AS MATERIALIZED (
+       -- Once per user in the batch, not once per part.
+       SELECT w.org_id, w.gate_user, ${gateDigestSql("w.org_id", "w.gate_user")} AS digest
+         FROM (SELECT DISTINCT org_id, gate_user FROM parts WHERE gate_user IS NOT NULL) AS w)`);
+  }
+  const conditions = [
+    ...(f.complete ? ["(p.event_id IS NULL OR EXISTS (SELECT 1 FROM run_events e WHERE e.id = p.event_id AND (e.run_id = p.run_id AND e.status = 'PENDING') IS TRUE))"] : []),
+    ...(f.gate ? ["(p.gate_user IS NULL OR (SELECT g.digest FROM gates g WHERE g.org_id = p.org_id AND g.gate_user = p.gate_user) IS NOT DISTINCT FROM p.gate_digest)"] : []),
+  ];
+  // The parts whose completion is still PENDING and whose gate is unchanged, with whether a spend limit holds them
+  // back (read in the statement that admits the call: a limit created a moment ago applies to it).
+  const limited = f.limit
+    ? `(p.limit_agent IS NOT NULL AND EXISTS (
+                      SELECT 1 FROM spend_limits s
+                       WHERE s.org_id = p.org_id
+                         AND (s.scope = 'ORG' OR (s.scope = 'AGENT' AND s.agent_id = p.limit_agent) OR (s.scope = 'USER' AND s.user_id = p.limit_user))))`
+    : "false";
+  ctes.push(`checked AS MATERIALIZED (
+       SELECT p.*, ${limited} AS limited
+         FROM parts p${conditions.length > 0 ? `\n        WHERE ${conditions.join("\n          AND ")}` : ""})`);
+  const ending = f.end
+    ? `,
+              status = COALESCE(p.end_status::"RunStatus", r.status),
+              output = CASE WHEN p.end_status IS NULL THEN r.output ELSE p.end_output END,
+              error = CASE WHEN p.end_status IS NULL THEN r.error ELSE p.end_error END,
+              halt_reason = CASE WHEN p.end_status IS NULL THEN r.halt_reason ELSE p.end_halt END,
+              ended_at = CASE WHEN p.end_status IS NULL THEN r.ended_at ELSE $1::timestamp END,
+              lease_owner = CASE WHEN p.end_status IS NULL THEN r.lease_owner END,
+              lease_until = CASE WHEN p.end_status IS NULL THEN r.lease_until END`
+    : "";
+  ctes.push(`lease AS (
+       UPDATE runs r SET updated_at = $1::timestamp, step_count = r.step_count + CASE WHEN p.limited THEN 0 ELSE p.steps END,
+              input_tokens = r.input_tokens + p.tokens_in, output_tokens = r.output_tokens + p.tokens_out, cost_micros = r.cost_micros + p.cost${ending}
+         FROM checked p
+        -- Rows are found by id alone: the other conditions, wrapped in "(…) IS TRUE", are checked on the row found and
+        -- never used to find rows (see ROWS_BY_ID).
+        WHERE r.id = p.run_id AND (r.org_id = p.org_id AND r.lease_owner = p.worker_id AND r.status = 'RUNNING') IS TRUE
+       RETURNING p.part, r.id, r.org_id, r.parent_run_id, r.cancel_requested_at IS NOT NULL AS cancel_requested, p.end_status IS NOT NULL AS ending, p.limited)`);
+  if (f.end) {
+    ctes.push(`parent AS (
+       -- See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.
+       UPDATE runs r SET status = CASE WHEN r.status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE r.status END,
+              updated_at = CASE WHEN r.status = 'WAITING_CHILDREN' THEN $1::timestamp ELSE r.updated_at END
+         FROM lease l
+        WHERE r.id = l.parent_run_id AND (l.ending AND r.org_id = l.org_id) IS TRUE
+       RETURNING r.id)`);
+  }
+  if (f.complete) {
+    ctes.push(`completed AS (
+       UPDATE run_events e SET status = p.done_status::"RunEventStatus", payload = p.done_payload, ended_at = COALESCE(p.done_at, $1::timestamp),
+              input_tokens = p.tokens_in, output_tokens = p.tokens_out, cost_micros = p.cost
+         FROM parts p JOIN lease l ON l.part = p.part
+        WHERE e.id = p.event_id AND (e.run_id = l.id AND e.status = 'PENDING') IS TRUE
+       RETURNING p.part)`);
+  }
+  if (f.spend) {
+    ctes.push(`ledger AS (
+       INSERT INTO spend_entries (id, org_id, run_id, agent_id, user_id, model_config_id, model, input_tokens, output_tokens, cost_micros, created_at)
+       SELECT p.spend_id, p.org_id, p.run_id, p.spend_agent, p.spend_user, p.spend_model_config, p.spend_model, p.tokens_in, p.tokens_out, p.cost, $1::timestamp
+         FROM completed c JOIN parts p ON p.part = c.part
+        WHERE p.spend_id IS NOT NULL
+       RETURNING id)`);
+  }
+  if (f.reservation) {
+    ctes.push(`settled AS (
+       DELETE FROM spend_reservations s USING completed c JOIN parts p ON p.part = c.part
+        WHERE s.id = p.reservation_id AND (s.org_id = p.org_id) IS TRUE
+       RETURNING s.id)`);
+  }
+  if (f.events) {
+    ctes.push(`inserted AS (
+       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
+       SELECT e.id, l.org_id, l.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
+              e.input_tokens, e.output_tokens, e.cost_micros
+         FROM jsonb_to_recordset(${eventsParam}::jsonb) AS e(part int, id text, seq int, type text, name text, status text, payload jsonb, idempotency_key text, started_at timestamp,
+              ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
+         JOIN lease l ON l.part = e.part
+        WHERE NOT l.limited
+       RETURNING id, run_id, payload)`);
+  }
+  if (f.audit) ctes.push(auditChainSql(auditParam, "a.part IN (SELECT part FROM lease)"));
+  return `WITH RECURSIVE ${ctes.join(",\n     ")}
+     SELECT l.part, ${f.events ? "i.id, i.payload" : "NULL::text AS id, NULL::jsonb AS payload"}, l.cancel_requested,
+            ${f.complete ? "(SELECT count(*) FROM completed c WHERE c.part = l.part)::int" : "0"} AS completed, l.limited
+       FROM lease l${f.events ? " LEFT JOIN inserted i ON i.run_id = l.id" : ""}`;
+}
+
+interface PartRow {
+  part: number;
+  id: string | null;
+  payload: Prisma.JsonValue;
+  cancel_requested: boolean;
+  completed: number;
+  limited: boolean;
+}
+
+interface EventRow {
+  id: string;
+  seq: number;
+  type: RunEventTypeName;
+  name: string;
+  status: NewEvent["status"];
+  payload: Prisma.InputJsonValue;
+  idempotency_key: string | null;
+  started_at: Date;
+  ended_at: Date | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+interface TracePart {
+  index: number;
+  /** The part's row of the trace statement's `parts` (traceWriteSql). */
+  record: Record<string, unknown>;
+  rows: EventRow[];
+  completing: boolean;
+}
+
+/** One write as a part of the trace statement (traceWriteSql): its row of `parts` and its new events. */
+function tracePart(index: number, writer: TraceWriter, write: TraceWrite, now: Date): TracePart {
   const completion = write.complete?.completion;
-  const tokensIn = param(completion?.inputTokens ?? 0);
-  const tokensOut = param(completion?.outputTokens ?? 0);
-  const cost = param(completion?.costMicros ?? 0);
   const newEvents = write.append?.events ?? [];
-  const rows = newEvents.map((event, index) => ({
+  const rows: EventRow[] = newEvents.map((event, offset) => ({
     id: newRowId("ev"),
-    seq: write.append!.seq + index,
+    seq: write.append!.seq + offset,
     type: event.type,
     name: event.name ?? "",
     status: event.status,
@@ -196,89 +439,49 @@ export async function writeTrace(
     output_tokens: event.outputTokens ?? 0,
     cost_micros: event.costMicros ?? 0,
   }));
-  const steps = param(newEvents.filter((event) => !NOT_STEPS.has(event.type)).length);
-  const eventId = write.complete ? param(write.complete.eventId) : null;
   const guard = write.append?.unlessSpendLimited;
   if (guard && write.append?.audit) throw new Error("A write guarded by spend limits cannot carry an audit entry: it would be written without its events.");
-  if (guard) {
-    // Read in the statement that admits the call: a limit created a moment ago applies to it.
-    ctes.push(`limited AS (
-       SELECT EXISTS (SELECT 1 FROM spend_limits
-                       WHERE org_id = ${orgId}
-                         AND (scope = 'ORG' OR (scope = 'AGENT' AND agent_id = ${param(guard.agentId)}) OR (scope = 'USER' AND user_id = ${param(guard.userId)}))) AS limited)`);
-  }
-  const end = write.end;
-  const ending = end
-    ? `, status = ${param(end.status)}::"RunStatus", output = ${param(end.output ?? null)}, error = ${param(end.error ?? null)},
-              halt_reason = ${param(end.haltReason ?? null)}, ended_at = ${at}::timestamp, lease_owner = NULL, lease_until = NULL`
-    : "";
-  ctes.push(`lease AS (
-       UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${guard ? `CASE WHEN (SELECT limited FROM limited) THEN 0 ELSE ${steps}::int END` : `${steps}::int`}, input_tokens = input_tokens + ${tokensIn}::int,
-              output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
-        WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
-          eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
-        }${write.gate ? `\n          AND ${gateUnchangedSql(orgId, param(write.gate.userId), param(write.gate.digest))}` : ""}
-       RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
-  if (end) {
-    // See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.
-    ctes.push(`parent AS (
-       UPDATE runs SET status = CASE WHEN status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE status END,
-              updated_at = CASE WHEN status = 'WAITING_CHILDREN' THEN ${at}::timestamp ELSE updated_at END
-        WHERE id = (SELECT parent_run_id FROM lease) AND org_id = ${orgId}
-       RETURNING id)`);
-  }
-  if (completion) {
-    const spend = completion.spend ?? null;
-    ctes.push(`completed AS (
-       UPDATE run_events SET status = ${param(completion.status)}::"RunEventStatus", payload = ${param(JSON.stringify(completion.payload))}::jsonb,
-              ended_at = ${completion.endedAt ? param(completion.endedAt.toISOString()) : at}::timestamp, input_tokens = ${tokensIn}::int, output_tokens = ${tokensOut}::int, cost_micros = ${cost}::int
-        WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
-       RETURNING id)`);
-    if (spend) {
-      ctes.push(`ledger AS (
-       INSERT INTO spend_entries (id, org_id, run_id, agent_id, user_id, model_config_id, model, input_tokens, output_tokens, cost_micros, created_at)
-       SELECT ${param(newRowId("sp"))}, ${orgId}, ${runId}, ${param(spend.agentId)}, ${param(spend.userId)}, ${param(spend.modelConfigId)}, ${param(spend.model)},
-              ${tokensIn}::int, ${tokensOut}::int, ${cost}::int, ${at}::timestamp
-         FROM completed
-       RETURNING id)`);
-    }
-    if (completion.spendReservationId) {
-      ctes.push(`settled AS (
-       DELETE FROM spend_reservations WHERE id = ${param(completion.spendReservationId)} AND org_id = ${orgId} AND EXISTS (SELECT 1 FROM completed)
-       RETURNING id)`);
-    }
-  }
-  if (rows.length > 0) {
-    ctes.push(`inserted AS (
-       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
-       SELECT e.id, ${orgId}, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
-              e.input_tokens, e.output_tokens, e.cost_micros
-         FROM lease, jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb,
-              idempotency_key text, started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)${
-                guard ? "\n        WHERE NOT (SELECT limited FROM limited)" : ""
-              }
-       RETURNING id, payload)`);
-  }
-  if (write.append?.audit) {
-    const audited = auditAppendSql(write.append.audit, params.length + 1, "lease");
-    params.push(...audited.params);
-    ctes.push(audited.ctes);
-  }
-  const result = await sqlFor(db).query<{ id: string | null; payload: Prisma.JsonValue; cancel_requested: boolean; completed: number; limited: boolean }>(
-    `WITH ${ctes.join(",\n     ")}
-     SELECT ${rows.length > 0 ? "inserted.id, inserted.payload" : "NULL AS id, NULL AS payload"}, lease.cancel_requested,
-            ${completion ? "(SELECT count(*) FROM completed)::int" : "0"} AS completed, ${guard ? "(SELECT limited FROM limited)" : "false"} AS limited
-       FROM lease${rows.length > 0 ? " LEFT JOIN inserted ON true" : ""}`,
-    params,
-  );
-  // Nothing matched: the lease is gone — or the gate the decision was taken on changed, which only a read can tell.
-  if (result.length === 0 && write.gate && !(await toolCallGateUnchanged(db, writer.orgId, write.gate.userId, write.gate.digest))) throw new GateChanged();
+  const spend = completion?.spend ?? null;
+  const record = {
+    part: index,
+    run_id: writer.runId,
+    org_id: writer.orgId,
+    worker_id: writer.workerId,
+    steps: newEvents.filter((event) => !NOT_STEPS.has(event.type)).length,
+    tokens_in: completion?.inputTokens ?? 0,
+    tokens_out: completion?.outputTokens ?? 0,
+    cost: completion?.costMicros ?? 0,
+    event_id: write.complete?.eventId ?? null,
+    done_status: completion?.status ?? null,
+    done_payload: completion?.payload ?? null,
+    done_at: completion?.endedAt ?? null,
+    spend_id: spend ? newRowId("sp") : null,
+    spend_agent: spend?.agentId ?? null,
+    spend_user: spend?.userId ?? null,
+    spend_model_config: spend?.modelConfigId ?? null,
+    spend_model: spend?.model ?? null,
+    reservation_id: completion?.spendReservationId ?? null,
+    limit_agent: guard?.agentId ?? null,
+    limit_user: guard?.userId ?? null,
+    end_status: write.end?.status ?? null,
+    end_output: write.end?.output ?? null,
+    end_error: write.end?.error ?? null,
+    end_halt: write.end?.haltReason ?? null,
+    gate_user: write.gate?.userId ?? null,
+    gate_digest: write.gate?.digest ?? null,
+  };
+  return { index, record, rows, completing: completion !== undefined };
+}
+
+/** What one part's rows say it wrote, or LeaseLost when nothing (or not all of it) was. */
+function readPart(writer: TraceWriter, part: TracePart, result: readonly PartRow[]): TraceWritten | LeaseLost {
+  const { rows } = part;
   const spendLimited = result[0]?.limited === true;
   const written = result.filter((row) => row.id !== null);
-  if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (completion && result[0]!.completed !== 1)) throw new LeaseLost(writer.runId);
-  if (spendLimited) return { cancelRequested: result[0]!.cancel_requested, appended: [], spendLimited };
-  const stored = new Map(written.map((row) => [row.id, row.payload]));
+  if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (part.completing && result[0]!.completed !== 1)) return new LeaseLost(writer.runId);
   const cancelRequested = result[0]!.cancel_requested;
+  if (spendLimited) return { cancelRequested, appended: [], spendLimited };
+  const stored = new Map(written.map((row) => [row.id, row.payload]));
   const appended = rows.map((row) => ({
     id: row.id,
     seq: row.seq,

@@ -8,6 +8,7 @@ import type { KernelDeps, KernelObserver } from "./kernel-deps";
 import type { ServerConnectionSpec } from "./mcp/types";
 import { getMcpPool, type McpClientPool } from "./mcp/pool";
 import { callModel } from "./models";
+import { coalescePerTurn } from "./coalesce";
 
 /**
  * The production wiring of the agent loop: agents and tools from the database, models through the LangChain
@@ -23,7 +24,8 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
   return {
     db,
     observer,
-    async loadAgent(orgId, agentVersionId) {
+    // Runs taken up together read their agent, tools and redaction rules once (see coalescePerTurn).
+    loadAgent: coalescePerTurn(async (orgId: string, agentVersionId: string) => {
       const loaded = await loadAgentVersionForRun(db, orgId, agentVersionId, encryptionKey);
       if (loaded.agent.status !== "ACTIVE") throw new Error(`Agent "${loaded.agent.slug}" is ${loaded.agent.status.toLowerCase()}.`);
       return {
@@ -34,8 +36,8 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
         model: loaded.model,
         fallback: loaded.fallback,
       };
-    },
-    async loadTools(orgId, agentId) {
+    }),
+    loadTools: coalescePerTurn(async (orgId: string, agentId: string) => {
       const tools = await loadAgentTools(db, orgId, agentId, { encryptionKey });
       return tools.map((tool) => {
         specs.set(tool.toolId, tool.server);
@@ -50,13 +52,13 @@ export function createKernelDeps(db: Db, options: { pool?: McpClientPool; encryp
           risk: tool.risk,
         };
       });
-    },
+    }),
     loadDelegates: (orgId, agentIds) =>
       agentIds.length === 0
         ? Promise.resolve([])
         : db.agent.findMany({ where: { orgId, id: { in: [...agentIds] }, status: { not: "ARCHIVED" } }, select: { id: true, slug: true, name: true, description: true }, orderBy: { slug: "asc" } }),
     callModel: (primary, fallback, input) => callModel(primary, fallback, input),
-    loadRedactor: (orgId) => loadRedactor(db, orgId, encryptionKey),
+    loadRedactor: coalescePerTurn((orgId: string) => loadRedactor(db, orgId, encryptionKey)),
     async callTool(_orgId, tool, args, { signal, idempotencyKey }) {
       // executeRun always loads the agent's tools before calling one, so the spec is known here.
       const spec = specs.get(tool.toolId);

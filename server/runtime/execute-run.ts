@@ -45,6 +45,8 @@ import {
 import { logger } from "../logger";
 import { newRowId } from "../sql";
 import { isDatabaseFailure } from "./database-failures";
+import { coalescePerTurn } from "./coalesce";
+import { readRunStart } from "./run-start";
 import type { KernelAgent, KernelDeps, KernelTool } from "./kernel-deps";
 import type { ChatMessage, ToolCallRequest } from "./models/types";
 
@@ -277,6 +279,18 @@ export function nextStep(events: readonly TraceEvent[]): NextStep {
   return delegating.length > 0 ? { kind: "children", waiting: delegating } : { kind: "model" };
 }
 
+const gateReaders = new WeakMap<KernelDeps["db"], (orgId: string, userId: string) => Promise<ToolCallGate>>();
+
+/** The tool-call gate read of runs that reach their first tool call together is one read (see coalescePerTurn). */
+function gateReaderFor(db: KernelDeps["db"]): (orgId: string, userId: string) => Promise<ToolCallGate> {
+  let reader = gateReaders.get(db);
+  if (!reader) {
+    reader = coalescePerTurn((orgId: string, userId: string) => loadToolCallGate(db, orgId, userId));
+    gateReaders.set(db, reader);
+  }
+  return reader;
+}
+
 export interface RunClaim {
   runId: string;
   orgId: string;
@@ -291,20 +305,11 @@ export interface RunClaim {
 export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: AbortSignal): Promise<void> {
   const { db } = deps;
   const writer: TraceWriter = { runId: claim.runId, orgId: claim.orgId, workerId: claim.workerId };
-  // Read together; the events only count if the run is still this worker's.
-  const [run, storedEvents] = await Promise.all([
-    db.run.findFirst({
-      where: { id: claim.runId, orgId: claim.orgId, status: "RUNNING", leaseOwner: claim.workerId },
-      select: { id: true, input: true, agentId: true, agentVersionId: true, onBehalfOfUserId: true, startedAt: true, costMicros: true, cancelRequestedAt: true },
-    }),
-    db.runEvent.findMany({
-      where: { runId: claim.runId, orgId: claim.orgId },
-      orderBy: { seq: "asc" },
-      select: { id: true, seq: true, type: true, name: true, status: true, payload: true, startedAt: true },
-    }),
-  ]);
-  if (!run) return;
-  const events: TraceEvent[] = storedEvents;
+  // With the other runs this worker took up at the same moment: one statement for all (see readRunStart).
+  const start = await readRunStart(db, claim);
+  if (!start) return;
+  const { run } = start;
+  const events: TraceEvent[] = start.events;
   let nextSeq = (events[events.length - 1]?.seq ?? 0) + 1;
   let costMicros = run.costMicros;
   // Every trace write reads the run's row under its lock and reports whether a person asked to cancel: the loop's
@@ -426,7 +431,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   };
 
   // Cancelled while parked (e.g. its agent was disabled): end it before anything else, the agent may be gone.
-  if (run.cancelRequestedAt && events.some((e) => e.type === "RUN_STARTED")) {
+  if (run.cancelRequested && events.some((e) => e.type === "RUN_STARTED")) {
     await endWaiting("The run was cancelled before anyone decided.");
     await finish({ status: "CANCELLED", error: "Cancelled by a person." });
     return;
@@ -593,7 +598,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         messages,
         tools: toolSpecs,
         script: agent.config.script,
-        ...(summarised ? { history: messagesFromTrace(agent, run!.input, events, { full: true }) } : {}),
+        ...(summarised ? { history: messagesFromTrace(agent, run.input, events, { full: true }) } : {}),
         signal,
       });
       answered = true;
@@ -617,7 +622,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         costMicros: result.costMicros,
         spend: {
           agentId: agent.agentId,
-          userId: run!.onBehalfOfUserId,
+          userId: run.onBehalfOfUserId,
           modelConfigId: result.usedFallback ? (agent.fallback?.id ?? null) : agent.model.id,
           model: result.model,
         },
@@ -647,7 +652,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    * a decision already taken by a person → identity (the user the run acts for may still act) → guards (redaction,
    * loop) → policy (allow, deny, or hold for approval). Returns "stop" when the run ended or was parked.
    */
-  async function runTool(call: ToolCallRequest, acting: ActingAs = { userId: run!.onBehalfOfUserId }): Promise<"continue" | "stop"> {
+  async function runTool(call: ToolCallRequest, acting: ActingAs = { userId: run.onBehalfOfUserId }): Promise<"continue" | "stop"> {
     const tool = toolsByName.get(call.name);
     if (!tool) {
       await append({
@@ -700,7 +705,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     // other outcome is judged again on a fresh read — so a revocation or a new policy still applies to the very next
     // call, with one round trip per step fewer.
     const kept = gateKept?.userId === acting.userId ? gateKept.gate : null;
-    const gate = kept ?? (await loadToolCallGate(db, claim.orgId, acting.userId));
+    const gate = kept ?? (await gateReaderFor(db)(claim.orgId, acting.userId));
     gateKept = { userId: acting.userId, gate };
     const judgeAgainFresh = () => {
       gateKept = null;
@@ -768,7 +773,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       actorType: "AGENT",
       actorId: agent.agentId,
       targetType: "Run",
-      targetId: run!.id,
+      targetId: run.id,
       data: { tool: tool.modelName, effect: decision.effect, policyId: decision.policyId, reason: decision.reason },
     };
     // A reviewer who may decide approvals accepted exactly these arguments: their acceptance is the approval.
@@ -776,7 +781,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (decision.effect !== "DENY" && !heldForApproval && !tool.builtin) {
       // Allowed, and an MCP call: the decision, its audit entry and the call's intent are one commit. The intent is
       // still written before the call, and a crash leaves either nothing (decided again) or the intent (recovered).
-      const idempotencyKey = `${run!.id}:${nextSeq + 1}`;
+      const idempotencyKey = `${run.id}:${nextSeq + 1}`;
       const allowed = { ...call, args };
       let intent: TraceEvent;
       try {
@@ -833,7 +838,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (tool.builtin?.kind === "remember") return remember(call);
     if (tool.builtin?.kind === "recall") return recall(call);
     if (tool.builtin?.kind === "search_knowledge") return searchKnowledgeCall(call);
-    const idempotencyKey = `${run!.id}:${nextSeq}`;
+    const idempotencyKey = `${run.id}:${nextSeq}`;
     const intent = await append(toolIntent(tool, call, acting, idempotencyKey));
     await executeTool(intent, tool, call, idempotencyKey);
     return "continue";
@@ -882,19 +887,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (!recallEnabled || recallTopK === 0) return;
     if (events.some((e) => e.type === "MODEL_CALL" || (e.type === "MEMORY_READ" && asObject<MemoryReadPayload>(e.payload).atStart))) return;
     try {
-      const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run!.onBehalfOfUserId, query: run!.input, k: recallTopK });
+      const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run.onBehalfOfUserId, query: run.input, k: recallTopK });
       if (recalled.length === 0) return;
       await append({
         type: "MEMORY_READ",
         name: `recalled ${recalled.length} memor${recalled.length === 1 ? "y" : "ies"}`,
         status: "OK",
-        payload: { atStart: true, query: run!.input, memories: recalled.map(memoryView) } as unknown as Prisma.InputJsonValue,
+        payload: { atStart: true, query: run.input, memories: recalled.map(memoryView) } as unknown as Prisma.InputJsonValue,
       });
     } catch (error) {
       if (error instanceof LeaseLost) throw error;
       // The run can work without its memories; the trace says they were missing and why.
-      logger.warn("could not recall memories at run start", { runId: run!.id, error: errorMessage(error) });
-      await append({ type: "MEMORY_READ", name: "recall failed", status: "ERROR", payload: { atStart: true, query: run!.input, memories: [], error: errorMessage(error) } });
+      logger.warn("could not recall memories at run start", { runId: run.id, error: errorMessage(error) });
+      await append({ type: "MEMORY_READ", name: "recall failed", status: "ERROR", payload: { atStart: true, query: run.input, memories: [], error: errorMessage(error) } });
     }
   }
 
@@ -930,14 +935,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const written = await writeMemoryFromRun(db, {
         orgId: claim.orgId,
         agentId: agent.agentId,
-        onBehalfOfUserId: run!.onBehalfOfUserId,
-        runId: run!.id,
+        onBehalfOfUserId: run.onBehalfOfUserId,
+        runId: run.id,
         eventId: event.id,
         content: intent.content,
         kind: intent.kind as "FACT" | "PREFERENCE" | "EPISODE",
         ...(intent.scope ? { scope: intent.scope as "ORG" | "AGENT" | "USER" } : {}),
       });
-      const scope = intent.scope ?? defaultScope(intent.kind as "FACT" | "PREFERENCE" | "EPISODE", run!.onBehalfOfUserId);
+      const scope = intent.scope ?? defaultScope(intent.kind as "FACT" | "PREFERENCE" | "EPISODE", run.onBehalfOfUserId);
       await complete(event, { status: "OK", payload: { ...intent, scope, memoryId: written.id, supersededId: written.supersededId } });
     } catch (error) {
       if (error instanceof LeaseLost) throw error;
@@ -961,7 +966,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       await answer(call, { isError: true, content: `Nothing was recalled: ${describeIssues(parsed.error)}` });
       return "continue";
     }
-    const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run!.onBehalfOfUserId, query: parsed.data.query, k: parsed.data.k });
+    const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run.onBehalfOfUserId, query: parsed.data.query, k: parsed.data.k });
     await append({
       type: "MEMORY_READ",
       name: `recall: ${recalled.length} found`,
@@ -1008,7 +1013,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   async function fitContext(toolsJson: string): Promise<{ messages: ChatMessage[]; tokens: number } | "stopped"> {
     const counter = await tokenCounterFor(agent.model.provider, agent.model.model);
     const budget = inputBudget(agent.model.contextWindow);
-    let messages = messagesFromTrace(agent, run!.input, events);
+    let messages = messagesFromTrace(agent, run.input, events);
     const tokensBefore = counter.count(messages, toolsJson);
     if (tokensBefore <= budget) return { messages, tokens: tokensBefore };
 
@@ -1040,7 +1045,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, costMicros: result.costMicros, model: result.model, usedFallback: result.usedFallback };
       }
       const text = redactor.redactText(summary).text;
-      const after = messagesFromTrace(agent, run!.input, [...events, { ...intent, status: "OK", payload: { ...base, summary: text } }]);
+      const after = messagesFromTrace(agent, run.input, [...events, { ...intent, status: "OK", payload: { ...base, summary: text } }]);
       await complete(intent, {
         status: "OK",
         payload: { ...base, summary: text, tokensAfter: counter.count(after, toolsJson) },
@@ -1051,7 +1056,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
               costMicros: usage.costMicros,
               spend: {
                 agentId: agent.agentId,
-                userId: run!.onBehalfOfUserId,
+                userId: run.onBehalfOfUserId,
                 modelConfigId: usage.usedFallback ? (agent.fallback?.id ?? null) : agent.model.id,
                 model: usage.model,
               },
@@ -1067,7 +1072,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       await finish({ status: "FAILED", error: message });
       return "stopped";
     }
-    messages = messagesFromTrace(agent, run!.input, events);
+    messages = messagesFromTrace(agent, run.input, events);
     return { messages, tokens: counter.count(messages, toolsJson) };
   }
 
@@ -1098,7 +1103,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const draft = asObject<DraftPayload>(event.payload);
     const { itemId, revision } = await submitDraft(db, {
       orgId: claim.orgId,
-      runId: run!.id,
+      runId: run.id,
       agentId: agent.agentId,
       eventId: event.id,
       kind: draft.kind as "EMAIL" | "DOCUMENT" | "TICKET_REPLY",
@@ -1204,11 +1209,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const payload = asObject<DelegationPayload>(event.payload);
     const started = await startChildRun(db, {
       orgId: claim.orgId,
-      parentRunId: run!.id,
+      parentRunId: run.id,
       childRunId: payload.childRunId,
       agentId: payload.agentId,
       task: payload.task,
-      onBehalfOfUserId: run!.onBehalfOfUserId,
+      onBehalfOfUserId: run.onBehalfOfUserId,
     });
     if (started.ok) return true;
     await complete(event, { status: "ERROR", payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } } });
@@ -1258,7 +1263,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   /** Ends what a cancelled run was waiting on: a pending approval, a draft under review, child runs. */
   async function endWaiting(why: string): Promise<void> {
     await voidWaitingApproval(why);
-    await discardOpenDrafts(db, claim.orgId, run!.id, why);
+    await discardOpenDrafts(db, claim.orgId, run.id, why);
     const waitingDraft = events.find((e) => e.type === "DRAFT" && e.status === "PENDING");
     if (waitingDraft) await complete(waitingDraft, { status: "ERROR", payload: { ...asObject<DraftPayload>(waitingDraft.payload), outcome: "DISCARDED", feedback: why } as unknown as Prisma.InputJsonValue });
     const children = events.filter((e) => e.type === "DELEGATION" && e.status === "PENDING").map((e) => asObject<DelegationPayload>(e.payload).childRunId);
@@ -1272,7 +1277,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       (await db.approval.findUnique({ where: { eventId: event.id }, select: { id: true } })) ??
       (await requestApproval(db, {
         orgId: claim.orgId,
-        runId: run!.id,
+        runId: run.id,
         eventId: event.id,
         toolId: held.toolId,
         toolName: held.tool,
@@ -1308,7 +1313,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   async function voidWaitingApproval(why: string): Promise<void> {
     const waiting = events.find((e) => e.type === "APPROVAL" && e.status === "PENDING");
     if (!waiting) return;
-    await voidPendingApprovals(db, { orgId: claim.orgId, runIds: [run!.id] }, why);
+    await voidPendingApprovals(db, { orgId: claim.orgId, runIds: [run.id] }, why);
     await complete(waiting, { status: "ERROR", payload: { ...asObject<ApprovalPayload>(waiting.payload), outcome: "VOID", comment: why } as unknown as Prisma.InputJsonValue });
   }
 
@@ -1320,7 +1325,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    */
   async function admitModelCall(intentEvent: NewEvent, inputTokens: number): Promise<{ intent: TraceEvent; reservation: string | null } | null> {
     if (!spendLimitsApply) {
-      const written = await writeEvents({ events: [intentEvent], unlessSpendLimited: { agentId: agent.agentId, userId: run!.onBehalfOfUserId } });
+      const written = await writeEvents({ events: [intentEvent], unlessSpendLimited: { agentId: agent.agentId, userId: run.onBehalfOfUserId } });
       if (!written.spendLimited) return { intent: written.appended[0]!, reservation: null };
       spendLimitsApply = true;
     }
@@ -1339,8 +1344,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const spend = await reserveSpend(db, {
       orgId: claim.orgId,
       agentId: agent.agentId,
-      userId: run!.onBehalfOfUserId,
-      runId: run!.id,
+      userId: run.onBehalfOfUserId,
+      runId: run.id,
       estimateMicros: estimateMaxCallCostMicros(inputTokens, endpoints),
       lifetimeMs: reservationLifetimeMs(endpoints),
     });
@@ -1395,7 +1400,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       } catch (error) {
         const kind = (error as { kind?: string }).kind;
         if (!tool.idempotent || (kind !== "crashed" && kind !== "connect") || attempt >= TOOL_SERVER_CRASH_ATTEMPTS || signal.aborted) throw error;
-        logger.warn("tool server failed during an idempotent call; calling again with the same idempotency key", { runId: run!.id, tool: tool.modelName, attempt, error: errorMessage(error) });
+        logger.warn("tool server failed during an idempotent call; calling again with the same idempotency key", { runId: run.id, tool: tool.modelName, attempt, error: errorMessage(error) });
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
     }

@@ -36,7 +36,8 @@ interface TemplateContext {
   input: string | undefined;
   /** "[memory:id] text" lines from the system message (see server/domain/memory/context.ts). */
   memories: string[];
-  results: unknown[];
+  /** The tool results' raw content, parsed only when a template reads one (most turns read none). */
+  results: string[];
   /** "script turn 2 of 3", for error messages. */
   turn: string;
 }
@@ -111,13 +112,13 @@ function resolveExpression(expression: string, ctx: TemplateContext, fail: (why:
   let path: string[];
   if (head === "result") {
     if (ctx.results.length === 0) fail("there is no tool result yet");
-    root = ctx.results[ctx.results.length - 1];
+    root = parseResult(ctx.results[ctx.results.length - 1]!);
     path = rest;
   } else if (head === "results") {
     const [index, ...tail] = rest;
     if (index === undefined || !/^\d+$/.test(index)) fail("`results` needs a 0-based result number, e.g. results.0.id");
     if (Number(index) >= ctx.results.length) fail(`only ${ctx.results.length} tool result(s) exist so far`);
-    root = ctx.results[Number(index)];
+    root = parseResult(ctx.results[Number(index)]!);
     path = tail;
   } else {
     fail("unknown template; use input, input.match:/regex/:group, result.<path>, results.<n>.<path>, memories or citations");
@@ -230,7 +231,7 @@ export async function runScript(input: ModelCallInput, signal: AbortSignal | und
     const ctx: TemplateContext = {
       input: messages.find((m) => m.role === "user")?.content,
       memories: (messages.find((m) => m.role === "system")?.content ?? "").split("\n").filter((line) => /^\[memory:[^\]\s]+\] /.test(line)),
-      results: messages.filter((m) => m.role === "tool").map((m) => parseResult(m.content)),
+      results: messages.filter((m) => m.role === "tool").map((m) => m.content),
       turn: `Script turn ${position + 1} of ${script.length}`,
     };
     if ("tool" in turn) {

@@ -124,7 +124,7 @@ export function auditChainSql(recordsParam: string, kept: string | null): string
               SELECT hash FROM c ORDER BY n DESC LIMIT 1)`;
   return `audit_in AS (
        SELECT row_number() OVER (PARTITION BY a.org_id ORDER BY a.ord) AS n, a.*
-         FROM jsonb_to_recordset(${recordsParam}::jsonb) AS a(ord int, part int, org_id text, id text, action text, actor_type text, actor_id text, target_type text,
+         FROM json_to_recordset(${recordsParam}::json) AS a(ord int, part int, org_id text, id text, action text, actor_type text, actor_id text, target_type text,
               target_id text, data jsonb, created_at timestamp, before text, after text)${kept ? `\n        WHERE ${kept}` : ""}),
      audit_head AS (
        INSERT INTO audit_heads AS h (org_id, seq, hash, prev_hash)

@@ -296,7 +296,7 @@ function buildTraceWriteSql(f: TraceFeatures): string {
   const auditParam = f.events ? "$4" : "$3";
   const ctes = [
     `parts AS (
-       SELECT * FROM jsonb_to_recordset($2::jsonb) AS p(part int, run_id text, org_id text, worker_id text, steps int, tokens_in int, tokens_out int, cost int,
+       SELECT * FROM json_to_recordset($2::json) AS p(part int, run_id text, org_id text, worker_id text, steps int, tokens_in int, tokens_out int, cost int,
               event_id text, done_status text, done_payload jsonb, done_at timestamp, spend_id text, spend_agent text, spend_user text, spend_model_config text,
               spend_model text, reservation_id text, limit_agent text, limit_user text, end_status text, end_output text, end_error text, end_halt text,
               gate_user text, gate_digest text))`,
@@ -376,7 +376,7 @@ function buildTraceWriteSql(f: TraceFeatures): string {
        INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
        SELECT e.id, l.org_id, l.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
               e.input_tokens, e.output_tokens, e.cost_micros
-         FROM jsonb_to_recordset(${eventsParam}::jsonb) AS e(part int, id text, seq int, type text, name text, status text, payload jsonb, idempotency_key text, started_at timestamp,
+         FROM json_to_recordset(${eventsParam}::json) AS e(part int, id text, seq int, type text, name text, status text, payload jsonb, idempotency_key text, started_at timestamp,
               ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)
          JOIN lease l ON l.part = e.part
         WHERE NOT l.limited

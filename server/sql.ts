@@ -17,6 +17,8 @@ export interface SqlClient {
 }
 
 export interface SqlPool extends SqlClient {
+  /** True when the database runs one statement at a time (PGlite): nothing is gained by sending writes together. */
+  readonly oneAtATime?: boolean;
   /** Runs `work` in one transaction (BEGIN … COMMIT on one connection); any error rolls it back and is rethrown. */
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -135,6 +137,7 @@ export function postgresSqlPool(connectionString: string, max: number): SqlPool 
  */
 export function pgliteSqlPool(pglite: PGlite): SqlPool {
   return {
+    oneAtATime: true,
     query: async <Row>(text: string, params: readonly unknown[] = []) => (await pglite.query<Row>(text, [...params])).rows,
     transaction: (work) =>
       pglite.transaction((tx) => work({ query: async <Row>(text: string, params: readonly unknown[] = []) => (await tx.query<Row>(text, [...params])).rows })),

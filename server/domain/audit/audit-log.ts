@@ -52,12 +52,75 @@ function chainedContent(fields: Omit<ChainedFields, "prevHash">) {
 
 /**
  * Appends one event to the org's hash chain. Pass the transaction that makes the change being audited, so the
- * change and its audit row commit together. One statement (see auditChainSql): the org's chain head row is
+ * change and its audit row commit together. One statement (see auditAppendSql): the org's chain head row is
  * updated first, and its row lock serialises appends — two concurrent writers never link to the same event.
  */
 export async function appendAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
-  const [row] = await sqlFor(db).query<{ seq: number }>(`WITH RECURSIVE ${auditChainSql("$1", null)} SELECT seq FROM audited`, [JSON.stringify(auditRecords([{ entry, part: null }]))]);
+  const append = auditAppendSql(entry, 1, null);
+  const [row] = await sqlFor(db).query<{ seq: number }>(`WITH ${append.ctes} SELECT seq FROM audited`, append.params);
   if (!row) throw new Error(`The audit entry "${entry.action}" was not written.`);
+}
+
+/** An entry's chained fields with seq left to the database: its canonical JSON split where seq's value goes. */
+function chainable(entry: AuditEntry) {
+  // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
+  const createdAt = new Date();
+  const fields = {
+    orgId: entry.orgId,
+    seq: 0,
+    action: entry.action,
+    actorType: entry.actorType,
+    actorId: entry.actorId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    data: entry.data ?? {},
+    createdAt,
+  };
+  return { id: newRowId("au"), fields, ...splitAtSeq(canonicalJson(chainedContent(fields))) };
+}
+
+/** The hash auditHash() computes, in SQL: sha256(prevHash + the canonical JSON before seq + seq + the rest). */
+function linkSql(prev: string, before: string, seq: string, after: string): string {
+  return `encode(sha256(convert_to(${prev} || ${before} || (${seq})::text || ${after}, 'UTF8')), 'hex')`;
+}
+
+/**
+ * The CTEs `head` and `audited` that append `entry` to its org's chain, for a statement of the caller's (which may
+ * add its own CTEs and must end with a SELECT). Parameters are numbered from `$first`; `guard`, when given, is a CTE
+ * that must yield a row for the append to happen (the trace's lease, so nothing is audited for a lost run).
+ *
+ * The next link is computed by PostgreSQL from the head row it locked: INSERT … ON CONFLICT DO UPDATE takes the row
+ * lock and, at READ COMMITTED, works on the latest committed head — so the link is always to the last event, with
+ * no separate lock or read round trip. (auditChainSql does the same for many entries at once.)
+ */
+export function auditAppendSql(entry: AuditEntry, first: number, guard: string | null): { ctes: string; params: unknown[] } {
+  const { id, fields, before, after } = chainable(entry);
+  const p = (offset: number) => `$${first + offset}`;
+  const link = (prev: string, seq: string) => linkSql(prev, `${p(1)}::text`, seq, `${p(2)}::text`);
+  const ctes = `head AS (
+       INSERT INTO audit_heads AS h (org_id, seq, hash, prev_hash)
+       SELECT ${p(0)}::text, 1, ${link(`'${GENESIS_HASH}'`, "1")}, '${GENESIS_HASH}'${guard ? ` FROM ${guard}` : ""}
+       ON CONFLICT (org_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash, hash = ${link("h.hash", "h.seq + 1")}
+       RETURNING seq, hash, prev_hash),
+     audited AS (
+       INSERT INTO audit_events (id, org_id, seq, action, actor_type, actor_id, target_type, target_id, data, prev_hash, hash, created_at)
+       SELECT ${p(3)}, ${p(0)}::text, head.seq, ${p(4)}, ${p(5)}::"ActorType", ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::jsonb, head.prev_hash, head.hash, ${p(10)}::timestamp
+         FROM head
+       RETURNING seq)`;
+  const params = [
+    fields.orgId,
+    before,
+    after,
+    id,
+    fields.action,
+    fields.actorType,
+    fields.actorId,
+    fields.targetType,
+    fields.targetId,
+    JSON.stringify(fields.data),
+    fields.createdAt.toISOString(),
+  ];
+  return { ctes, params };
 }
 
 /** An entry for auditChainSql, with the part of the caller's statement it belongs to (see auditChainSql's `kept`). */
@@ -69,33 +132,19 @@ export interface AuditRecordInput {
 /** The JSON records (one per entry, in chain order) that auditChainSql's `recordsParam` takes. */
 export function auditRecords(entries: readonly AuditRecordInput[]): object[] {
   return entries.map(({ entry, part }, ord) => {
-    // Millisecond precision: PostgreSQL stores microseconds, and the hash must survive a round trip.
-    const createdAt = new Date();
-    const fields = {
-      orgId: entry.orgId,
-      seq: 0,
-      action: entry.action,
-      actorType: entry.actorType,
-      actorId: entry.actorId ?? null,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      data: entry.data ?? {},
-      createdAt,
-    };
-    // seq is the database's to choose: the content is built with a placeholder and split where its value goes.
-    const { before, after } = splitAtSeq(canonicalJson(chainedContent(fields)));
+    const { id, fields, before, after } = chainable(entry);
     return {
       ord,
       part,
       org_id: fields.orgId,
-      id: newRowId("au"),
+      id,
       action: fields.action,
       actor_type: fields.actorType,
       actor_id: fields.actorId,
       target_type: fields.targetType,
       target_id: fields.targetId,
       data: fields.data,
-      created_at: createdAt.toISOString(),
+      created_at: fields.createdAt.toISOString(),
       before,
       after,
     };
@@ -118,7 +167,7 @@ export function auditRecords(entries: readonly AuditRecordInput[]): object[] {
  */
 export function auditChainSql(recordsParam: string, kept: string | null): string {
   const count = (org: string) => `(SELECT count(*) FROM audit_in a WHERE a.org_id = ${org})`;
-  const link = (prev: string, seq: string) => `encode(sha256(convert_to(${prev} || e.before || (${seq})::text || e.after, 'UTF8')), 'hex')`;
+  const link = (prev: string, seq: string) => linkSql(prev, "e.before", seq, "e.after");
   const chainFrom = (hash: string, seq: string, org: string) =>
     `(WITH RECURSIVE c(n, hash) AS (SELECT 0::bigint, ${hash}::text UNION ALL SELECT c.n + 1, ${link("c.hash", `${seq} + c.n + 1`)} FROM c JOIN audit_in e ON e.org_id = ${org} AND e.n = c.n + 1)
               SELECT hash FROM c ORDER BY n DESC LIMIT 1)`;

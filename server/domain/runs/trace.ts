@@ -1,6 +1,6 @@
 import { isRootClient, type Db, type DbOrTx } from "@/server/db";
 import { KERNEL_TRANSACTION, newRowId, sqlFor } from "@/server/sql";
-import { auditChainSql, auditRecords, type AuditEntry } from "../audit/audit-log";
+import { auditAppendSql, auditChainSql, auditRecords, type AuditEntry } from "../audit/audit-log";
 import { WriteBatcher } from "./trace-batch";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
@@ -182,7 +182,14 @@ const batchers = new WeakMap<Db, WriteBatcher<PendingTraceWrite, TraceWritten>>(
 function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = new WriteBatcher((writes) => writeTraces(db, writes), { maxItems: TRACE_BATCH_MAX_WRITES, maxInFlight: TRACE_BATCHES_IN_FLIGHT, retryAlone: rolledBack });
+    // PGlite runs one statement at a time, in this process: a batch would only hold the event loop longer, and its
+    // bigger statement is planned on every run. There every write goes alone, as soon as it is made.
+    const together = sqlFor(db).oneAtATime !== true;
+    batcher = new WriteBatcher((writes) => writeTraces(db, writes), {
+      maxItems: together ? TRACE_BATCH_MAX_WRITES : 1,
+      maxInFlight: together ? TRACE_BATCHES_IN_FLIGHT : Number.POSITIVE_INFINITY,
+      retryAlone: rolledBack,
+    });
     batchers.set(db, batcher);
   }
   return batcher;
@@ -233,12 +240,19 @@ export async function writeTraces(db: DbOrTx, writes: readonly PendingTraceWrite
     events: uses((write) => write.append && write.append.events.length > 0),
     audit: audits.length > 0,
   };
-  const rows = await sqlFor(db).query<PartRow>(traceWriteSql(features), [
-    now.toISOString(),
-    JSON.stringify(parts.map((part) => part.record)),
-    ...(features.events ? [JSON.stringify(parts.flatMap((part) => part.rows.map((row) => ({ ...row, part: part.index }))))] : []),
-    ...(features.audit ? [JSON.stringify(auditRecords(audits))] : []),
-  ]);
+  const statement =
+    writes.length === 1
+      ? singleTraceSql(writes[0]!.writer, writes[0]!.write, parts[0]!, now)
+      : {
+          text: traceWriteSql(features),
+          params: [
+            now.toISOString(),
+            JSON.stringify(parts.map((part) => part.record)),
+            ...(features.events ? [JSON.stringify(parts.flatMap((part) => part.rows.map((row) => ({ ...row, part: part.index }))))] : []),
+            ...(features.audit ? [JSON.stringify(auditRecords(audits))] : []),
+          ],
+        };
+  const rows = await sqlFor(db).query<PartRow>(statement.text, statement.params);
   const byPart = new Map<number, PartRow[]>();
   for (const row of rows) byPart.set(row.part, [...(byPart.get(row.part) ?? []), row]);
   return Promise.all(
@@ -389,6 +403,98 @@ function buildTraceWriteSql(f: TraceFeatures): string {
        FROM lease l${f.events ? " LEFT JOIN inserted i ON i.run_id = l.id" : ""}`;
 }
 
+/**
+ * The statement for a write sent alone: the same write as traceWriteSql's for one part, with its values as
+ * parameters instead of JSON rows. Its plan is simpler, and a write sent alone (an idle worker, the embedded
+ * database) is mostly the database's time to run it: about 0.1 ms less per write on PostgreSQL and more on PGlite,
+ * which plans every statement it runs.
+ */
+function singleTraceSql(writer: TraceWriter, write: TraceWrite, part: TracePart, now: Date): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const at = param(now.toISOString());
+  const runId = param(writer.runId);
+  const orgId = param(writer.orgId);
+  const ctes: string[] = [];
+  const completion = write.complete?.completion;
+  const tokensIn = param(completion?.inputTokens ?? 0);
+  const tokensOut = param(completion?.outputTokens ?? 0);
+  const cost = param(completion?.costMicros ?? 0);
+  const { rows } = part;
+  const steps = param(part.record.steps);
+  const eventId = write.complete ? param(write.complete.eventId) : null;
+  const guard = write.append?.unlessSpendLimited;
+  if (guard) {
+    // Read in the statement that admits the call: a limit created a moment ago applies to it.
+    ctes.push(`limited AS (
+       SELECT EXISTS (SELECT 1 FROM spend_limits
+                       WHERE org_id = ${orgId}
+                         AND (scope = 'ORG' OR (scope = 'AGENT' AND agent_id = ${param(guard.agentId)}) OR (scope = 'USER' AND user_id = ${param(guard.userId)}))) AS limited)`);
+  }
+  const end = write.end;
+  const ending = end
+    ? `, status = ${param(end.status)}::"RunStatus", output = ${param(end.output ?? null)}, error = ${param(end.error ?? null)},
+              halt_reason = ${param(end.haltReason ?? null)}, ended_at = ${at}::timestamp, lease_owner = NULL, lease_until = NULL`
+    : "";
+  ctes.push(`lease AS (
+       UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${guard ? `CASE WHEN (SELECT limited FROM limited) THEN 0 ELSE ${steps}::int END` : `${steps}::int`}, input_tokens = input_tokens + ${tokensIn}::int,
+              output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
+        WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
+          eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
+        }${write.gate ? `\n          AND ${gateDigestSql(orgId, param(write.gate.userId))} IS NOT DISTINCT FROM ${param(write.gate.digest)}` : ""}
+       RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
+  if (end) {
+    // See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.
+    ctes.push(`parent AS (
+       UPDATE runs SET status = CASE WHEN status = 'WAITING_CHILDREN' THEN 'QUEUED'::"RunStatus" ELSE status END,
+              updated_at = CASE WHEN status = 'WAITING_CHILDREN' THEN ${at}::timestamp ELSE updated_at END
+        WHERE id = (SELECT parent_run_id FROM lease) AND org_id = ${orgId}
+       RETURNING id)`);
+  }
+  if (completion) {
+    const spend = completion.spend ?? null;
+    ctes.push(`completed AS (
+       UPDATE run_events SET status = ${param(completion.status)}::"RunEventStatus", payload = ${param(JSON.stringify(completion.payload))}::jsonb,
+              ended_at = ${completion.endedAt ? param(completion.endedAt.toISOString()) : at}::timestamp, input_tokens = ${tokensIn}::int, output_tokens = ${tokensOut}::int, cost_micros = ${cost}::int
+        WHERE id = ${eventId} AND run_id IN (SELECT id FROM lease) AND status = 'PENDING'
+       RETURNING id)`);
+    if (spend) {
+      ctes.push(`ledger AS (
+       INSERT INTO spend_entries (id, org_id, run_id, agent_id, user_id, model_config_id, model, input_tokens, output_tokens, cost_micros, created_at)
+       SELECT ${param(part.record.spend_id)}, ${orgId}, ${runId}, ${param(spend.agentId)}, ${param(spend.userId)}, ${param(spend.modelConfigId)}, ${param(spend.model)},
+              ${tokensIn}::int, ${tokensOut}::int, ${cost}::int, ${at}::timestamp
+         FROM completed
+       RETURNING id)`);
+    }
+    if (completion.spendReservationId) {
+      ctes.push(`settled AS (
+       DELETE FROM spend_reservations WHERE id = ${param(completion.spendReservationId)} AND org_id = ${orgId} AND EXISTS (SELECT 1 FROM completed)
+       RETURNING id)`);
+    }
+  }
+  if (rows.length > 0) {
+    ctes.push(`inserted AS (
+       INSERT INTO run_events (id, org_id, run_id, seq, type, name, status, payload, idempotency_key, started_at, ended_at, input_tokens, output_tokens, cost_micros)
+       SELECT e.id, ${orgId}, lease.id, e.seq, e.type::"RunEventType", e.name, e.status::"RunEventStatus", e.payload, e.idempotency_key, e.started_at, e.ended_at,
+              e.input_tokens, e.output_tokens, e.cost_micros
+         FROM lease, jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS e(id text, seq int, type text, name text, status text, payload jsonb,
+              idempotency_key text, started_at timestamp, ended_at timestamp, input_tokens int, output_tokens int, cost_micros int)${
+                guard ? "\n        WHERE NOT (SELECT limited FROM limited)" : ""
+              }
+       RETURNING id, payload)`);
+  }
+  if (write.append?.audit) {
+    const audited = auditAppendSql(write.append.audit, params.length + 1, "lease");
+    params.push(...audited.params);
+    ctes.push(audited.ctes);
+  }
+  const text = `WITH ${ctes.join(",\n     ")}
+     SELECT 0 AS part, ${rows.length > 0 ? "inserted.id, inserted.payload" : "NULL AS id, NULL AS payload"}, lease.cancel_requested,
+            ${completion ? "(SELECT count(*) FROM completed)::int" : "0"} AS completed, ${guard ? "(SELECT limited FROM limited)" : "false"} AS limited
+       FROM lease${rows.length > 0 ? " LEFT JOIN inserted ON true" : ""}`;
+  return { text, params };
+}
+
 interface PartRow {
   part: number;
   id: string | null;
@@ -416,7 +522,7 @@ interface EventRow {
 interface TracePart {
   index: number;
   /** The part's row of the trace statement's `parts` (traceWriteSql). */
-  record: Record<string, unknown>;
+  record: { steps: number; spend_id: string | null } & Record<string, unknown>;
   rows: EventRow[];
   completing: boolean;
 }

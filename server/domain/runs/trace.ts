@@ -195,7 +195,7 @@ function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
   return batcher;
 }
 
-/** Parts per statement: its text, plan and parameters grow with it (≈ 20 parameters a part, of 65,535). */
+/** Writes per statement: a bigger one holds its runs' rows, and its orgs' audit heads, locked for longer. */
 const TRACE_BATCH_MAX_WRITES = 64;
 /** Batches out at once per database client: one slow statement (a lock wait) does not hold every run's write. */
 const TRACE_BATCHES_IN_FLIGHT = 2;
@@ -216,8 +216,9 @@ export interface PendingTraceWrite {
 
 /**
  * Several runs' trace writes (at most one per run) in ONE statement: one round trip and one commit for all. The
- * statement is set-based and its text fixed — one part per write, in jsonb parameters — so PostgreSQL plans it once
- * per connection however many writes it carries. Each part is guarded by its own run's lease (and gate, and spend
+ * statement is set-based — one part per write, in json parameters — and its text depends only on the features the
+ * writes use (traceWriteSql), so PostgreSQL plans it once per connection however many writes it carries; a write
+ * sent alone uses the statement built for one (singleTraceSql). Each part is guarded by its own run's lease (and gate, and spend
  * limits), so a part whose lease is gone, whose gate changed or that a spend limit holds back is refused alone and
  * the others are written; audit entries are chained per org in part order. Returns, for each write, what it wrote or
  * the error it was refused with (LeaseLost, GateChanged); a statement that fails as a whole throws.

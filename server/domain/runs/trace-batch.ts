@@ -14,6 +14,8 @@ export class WriteBatcher<Item, Result> {
     private readonly options: {
       maxItems: number;
       maxInFlight: number;
+      /** Items with the same key never share a batch (a run's writes: each must see the one before it done). */
+      keyOf: (item: Item) => string;
       /**
        * Whether a batch that failed as a whole certainly wrote nothing and may be sent again one item at a time, so
        * that one item's bad data does not fail the others. A lost connection is not such an error: the batch may
@@ -32,13 +34,31 @@ export class WriteBatcher<Item, Result> {
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.options.maxItems);
+      const batch = this.takeBatch();
       this.inFlight += 1;
       void this.sendBatch(batch).finally(() => {
         this.inFlight -= 1;
         this.pump();
       });
     }
+  }
+
+  /** The next batch: up to maxItems waiting items in order, at most one per key (a later one waits for the next). */
+  private takeBatch(): typeof this.waiting {
+    const batch: typeof this.waiting = [];
+    const keys = new Set<string>();
+    const left: typeof this.waiting = [];
+    for (const waiting of this.waiting) {
+      const key = this.options.keyOf(waiting.item);
+      if (batch.length < this.options.maxItems && !keys.has(key)) {
+        keys.add(key);
+        batch.push(waiting);
+      } else {
+        left.push(waiting);
+      }
+    }
+    this.waiting = left;
+    return batch;
   }
 
   private async sendBatch(batch: typeof this.waiting): Promise<void> {

@@ -171,6 +171,8 @@ export type TraceWritten = WriteReceipt & { appended: AppendedEvent[]; spendLimi
  * statement (see trace-batch.ts): each run's part still succeeds or is refused on its own conditions.
  */
 export async function writeTrace(db: DbOrTx, writer: TraceWriter, write: TraceWrite): Promise<TraceWritten> {
+  // Refused here, before it could join a batch: a malformed write must fail alone.
+  if (write.append?.unlessSpendLimited && write.append.audit) throw new Error(SPEND_GUARDED_AUDIT);
   if (isRootClient(db)) return batcherFor(db).write({ writer, write });
   const [outcome] = await writeTraces(db, [{ writer, write }]);
   if (outcome instanceof Error) throw outcome;
@@ -189,11 +191,14 @@ function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
       maxItems: together ? TRACE_BATCH_MAX_WRITES : 1,
       maxInFlight: together ? TRACE_BATCHES_IN_FLIGHT : Number.POSITIVE_INFINITY,
       retryAlone: rolledBack,
+      keyOf: ({ writer }) => writer.runId,
     });
     batchers.set(db, batcher);
   }
   return batcher;
 }
+
+const SPEND_GUARDED_AUDIT = "A write guarded by spend limits cannot carry an audit entry: it would be written without its events.";
 
 /** Writes per statement: a bigger one holds its runs' rows, and its orgs' audit heads, locked for longer. */
 const TRACE_BATCH_MAX_WRITES = 64;
@@ -547,7 +552,7 @@ function tracePart(index: number, writer: TraceWriter, write: TraceWrite, now: D
     cost_micros: event.costMicros ?? 0,
   }));
   const guard = write.append?.unlessSpendLimited;
-  if (guard && write.append?.audit) throw new Error("A write guarded by spend limits cannot carry an audit entry: it would be written without its events.");
+  if (guard && write.append?.audit) throw new Error(SPEND_GUARDED_AUDIT);
   const spend = completion?.spend ?? null;
   const record = {
     part: index,

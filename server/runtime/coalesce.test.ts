@@ -6,9 +6,9 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 describe("coalescePerTurn", () => {
   it("shares one read among equal calls of one turn, reads again in the next, and keeps different arguments apart", async () => {
     const reads: string[] = [];
-    const read = coalescePerTurn(async (org: string, id: string) => {
+    const read = coalescePerTurn((org: string, id: string) => {
       reads.push(`${org}/${id}`);
-      return { org, id };
+      return Promise.resolve({ org, id });
     });
     const [a, b, c] = await Promise.all([read("o1", "x"), read("o1", "x"), read("o1", "y")]);
     expect(a).toBe(b);
@@ -20,7 +20,7 @@ describe("coalescePerTurn", () => {
 
   it("reads only after the turn in which it was asked, so a change made in that turn is seen", async () => {
     let value = "before";
-    const read = coalescePerTurn(async () => value);
+    const read = coalescePerTurn(() => Promise.resolve(value));
     const pending = read();
     value = "after";
     expect(await pending).toBe("after");
@@ -28,10 +28,7 @@ describe("coalescePerTurn", () => {
 
   it("gives every caller of the turn the read's error, and the next turn a fresh try", async () => {
     let fail = true;
-    const read = coalescePerTurn(async (key: string) => {
-      if (fail) throw new Error(`no ${key}`);
-      return key;
-    });
+    const read = coalescePerTurn((key: string) => (fail ? Promise.reject(new Error(`no ${key}`)) : Promise.resolve(key)));
     const results = await Promise.allSettled([read("k"), read("k")]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     fail = false;
@@ -42,9 +39,9 @@ describe("coalescePerTurn", () => {
 describe("batchPerTurn", () => {
   it("reads the keys asked in one turn with one call, giving each caller its own value", async () => {
     const calls: number[][] = [];
-    const read = batchPerTurn(async (keys: number[]) => {
+    const read = batchPerTurn((keys: number[]) => {
       calls.push(keys);
-      return keys.map((key) => key * 10);
+      return Promise.resolve(keys.map((key) => key * 10));
     });
     expect(await Promise.all([read(1), read(2), read(3)])).toEqual([10, 20, 30]);
     await nextTurn();
@@ -53,9 +50,7 @@ describe("batchPerTurn", () => {
   });
 
   it("rejects every caller of a turn whose read failed", async () => {
-    const read = batchPerTurn(async (): Promise<number[]> => {
-      throw new Error("database down");
-    });
+    const read = batchPerTurn((): Promise<number[]> => Promise.reject(new Error("database down")));
     const results = await Promise.allSettled([read(1), read(2)]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });

@@ -223,10 +223,11 @@ export interface PendingTraceWrite {
  * Several runs' trace writes (at most one per run) in ONE statement: one round trip and one commit for all. The
  * statement is set-based — one part per write, in json parameters — and its text depends only on the features the
  * writes use (traceWriteSql), so PostgreSQL plans it once per connection however many writes it carries; a write
- * sent alone uses the statement built for one (singleTraceSql). Each part is guarded by its own run's lease (and gate, and spend
- * limits), so a part whose lease is gone, whose gate changed or that a spend limit holds back is refused alone and
- * the others are written; audit entries are chained per org in part order. Returns, for each write, what it wrote or
- * the error it was refused with (LeaseLost, GateChanged); a statement that fails as a whole throws.
+ * sent alone uses the statement built for one (singleTraceSql). Each part is guarded by its own run's lease (and
+ * gate, and spend limits), so a part whose lease is gone, whose gate changed or that a spend limit holds back is
+ * refused alone and the others are written; audit entries are chained per org in part order. Returns, for each
+ * write, what it wrote or the error it was refused with (LeaseLost, GateChanged); a statement that fails as a whole
+ * throws.
  */
 export async function writeTraces(db: DbOrTx, writes: readonly PendingTraceWrite[]): Promise<(TraceWritten | Error)[]> {
   if (new Set(writes.map(({ writer }) => writer.runId)).size !== writes.length) {

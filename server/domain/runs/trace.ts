@@ -4,7 +4,7 @@ import { auditAppendSql, auditChainSql, auditRecords, type AuditEntry } from "..
 import { WriteBatcher } from "./trace-batch";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { DomainError } from "../errors";
-import { gateDigestSql, toolCallGateUnchanged } from "../policy/tool-call-gate";
+import { gateDigestSql, gateUnchangedSql, toolCallGateUnchanged } from "../policy/tool-call-gate";
 
 export type RunEventTypeName =
   | "RUN_STARTED"
@@ -261,7 +261,11 @@ export async function writeTraces(db: DbOrTx, writes: readonly PendingTraceWrite
         };
   const rows = await sqlFor(db).query<PartRow>(statement.text, statement.params);
   const byPart = new Map<number, PartRow[]>();
-  for (const row of rows) byPart.set(row.part, [...(byPart.get(row.part) ?? []), row]);
+  for (const row of rows) {
+    const partRows = byPart.get(row.part);
+    if (partRows) partRows.push(row);
+    else byPart.set(row.part, [row]);
+  }
   return Promise.all(
     parts.map(async (part) => {
       const { writer, write } = writes[part.index]!;
@@ -448,7 +452,7 @@ function singleTraceSql(writer: TraceWriter, write: TraceWrite, part: TracePart,
               output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
         WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
           eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
-        }${write.gate ? `\n          AND ${gateDigestSql(orgId, param(write.gate.userId))} IS NOT DISTINCT FROM ${param(write.gate.digest)}` : ""}
+        }${write.gate ? `\n          AND ${gateUnchangedSql(orgId, param(write.gate.userId), param(write.gate.digest))}` : ""}
        RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
   if (end) {
     // See finishRun: the parent's row is updated whatever its status, so its lock orders this with parkForChildren.

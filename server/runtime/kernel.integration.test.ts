@@ -89,10 +89,7 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     const db = getDb();
     const agent = await createScriptedAgent(db, org, {
       tools: ["list_directory", "read_text_file"],
-      script: [
-        { tool: "list_directory", args: { path: demo.sandbox } },
-        { final: "Listed: {{result}}" },
-      ],
+      script: [{ tool: "list_directory", args: { path: demo.sandbox } }, { final: "Listed: {{result}}" }],
     });
     const { id } = await createRun(db, org.principals.OWNER, { agent: agent.slug, input: "what is in the sandbox?" });
     const run = await waitForRun(db, id);
@@ -132,7 +129,10 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
         { final: "Survived three broken tools." },
       ],
     });
-    const healthy = await createScriptedAgent(db, org, { tools: ["lookup_order"], script: [{ tool: "lookup_order", args: { orderId: "1002" } }, { final: "{{result.id}}" }] });
+    const healthy = await createScriptedAgent(db, org, {
+      tools: ["lookup_order"],
+      script: [{ tool: "lookup_order", args: { orderId: "1002" } }, { final: "{{result.id}}" }],
+    });
 
     const troubledRun = await createRun(db, org.principals.OWNER, { agent: troubled.slug, input: "go" });
     // While the troubled run waits on its hung tool, the same worker finishes other runs.
@@ -176,12 +176,64 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     expect(cancelled.status).toBe("CANCELLED");
   });
 
+  it("holds each organisation to its cap of runs at once, and takes its queued runs oldest first", async () => {
+    const db = getDb();
+    const capped = await createTestOrg(db, "kernel-capped");
+    const other = await createTestOrg(db, "kernel-uncapped");
+    const agentOf = (target: TestOrg) => createScriptedAgent(db, target, { tools: [], script: [{ final: "done", delayMs: 300 }] });
+    const [cappedAgent, otherAgent] = await Promise.all([agentOf(capped), agentOf(other)]);
+    // Queued before the worker starts: its first claim sees all of them at once.
+    const cappedIds: string[] = [];
+    for (let i = 0; i < 6; i++)
+      cappedIds.push((await createRun(db, capped.principals.OWNER, { agent: cappedAgent.slug, input: `capped ${i}` })).id);
+    const otherIds = await Promise.all(
+      [0, 1].map(async (i) => (await createRun(db, other.principals.OWNER, { agent: otherAgent.slug, input: `other ${i}` })).id),
+    );
+    const cappedWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), {
+      pollMs: 50,
+      heartbeatMs: 500,
+      concurrency: 20,
+      maxRunsPerOrg: 2,
+      orgIds: [capped.orgId, other.orgId],
+    });
+    const running = () =>
+      db.run.groupBy({ by: ["orgId"], where: { orgId: { in: [capped.orgId, other.orgId] }, status: "RUNNING" }, _count: { _all: true } });
+    cappedWorker.start();
+    try {
+      let mostAtOnce = 0;
+      const deadline = Date.now() + 30_000;
+      while ((await db.run.count({ where: { id: { in: [...cappedIds, ...otherIds] }, status: "SUCCEEDED" } })) < 8) {
+        const counts = await running();
+        mostAtOnce = Math.max(mostAtOnce, counts.find((c) => c.orgId === capped.orgId)?._count._all ?? 0);
+        if (Date.now() > deadline) throw new Error("the capped organisation's runs did not all finish");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(mostAtOnce).toBeGreaterThan(0);
+      expect(mostAtOnce).toBeLessThanOrEqual(2);
+      // Oldest first: the capped org's runs started in the order they were queued, two at a time.
+      const started = await db.run.findMany({
+        where: { id: { in: cappedIds } },
+        orderBy: { startedAt: "asc" },
+        select: { id: true, startedAt: true },
+      });
+      const startedAt = new Map(started.map((r) => [r.id, r.startedAt!.getTime()]));
+      expect(startedAt.get(cappedIds[2]!)!).toBeGreaterThanOrEqual(Math.max(startedAt.get(cappedIds[0]!)!, startedAt.get(cappedIds[1]!)!));
+      expect(startedAt.get(cappedIds[5]!)!).toBeGreaterThanOrEqual(Math.max(...cappedIds.slice(0, 4).map((id) => startedAt.get(id)!)));
+    } finally {
+      await cappedWorker.stop(1_000);
+    }
+  });
+
   it("does not make a call the model proposed after a person cancelled the run during the model's turn", async () => {
     const db = getDb();
     // A worker of its own whose heartbeat would only notice the cancel long after: the trace write must.
     const quiet = await createTestOrg(db, "kernel-cancel");
     await createDemoToolsFor(db, quiet);
-    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), { pollMs: 50, heartbeatMs: 30_000, orgIds: [quiet.orgId] });
+    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), {
+      pollMs: 50,
+      heartbeatMs: 30_000,
+      orgIds: [quiet.orgId],
+    });
     quietWorker.start();
     try {
       const agent = await createScriptedAgent(db, quiet, {
@@ -190,7 +242,8 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
       });
       const { id } = await createRun(db, quiet.principals.OWNER, { agent: agent.slug, input: "go" });
       // The model is answering once its call's intent is written.
-      while ((await db.runEvent.count({ where: { runId: id, type: "MODEL_CALL", status: "PENDING" } })) === 0) await new Promise((r) => setTimeout(r, 20));
+      while ((await db.runEvent.count({ where: { runId: id, type: "MODEL_CALL", status: "PENDING" } })) === 0)
+        await new Promise((r) => setTimeout(r, 20));
       await cancelRun(db, quiet.principals.OWNER, id);
       expect((await waitForRun(db, id, { timeoutMs: 10_000 })).status).toBe("CANCELLED");
       const calls = (await getRunTrace(db, quiet.principals.OWNER, id)).filter((e) => e.type === "TOOL_CALL");
@@ -204,12 +257,20 @@ describeOnEachDatabase("the agent kernel", (getDb) => {
     const db = getDb();
     const quiet = await createTestOrg(db, "kernel-cancel-tool");
     await registerMisbehavingServer(quiet.orgId, 10_000);
-    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), { pollMs: 50, heartbeatMs: 30_000, orgIds: [quiet.orgId] });
+    const quietWorker = new Worker(createKernelDeps(db, { pool, encryptionKey: Buffer.alloc(32, 7) }), {
+      pollMs: 50,
+      heartbeatMs: 30_000,
+      orgIds: [quiet.orgId],
+    });
     quietWorker.start();
     try {
-      const agent = await createScriptedAgent(db, quiet, { tools: ["slow"], script: [{ tool: "slow", args: { ms: 1_500 } }, { final: "never" }] });
+      const agent = await createScriptedAgent(db, quiet, {
+        tools: ["slow"],
+        script: [{ tool: "slow", args: { ms: 1_500 } }, { final: "never" }],
+      });
       const { id } = await createRun(db, quiet.principals.OWNER, { agent: agent.slug, input: "go" });
-      while ((await db.runEvent.count({ where: { runId: id, type: "TOOL_CALL", status: "PENDING" } })) === 0) await new Promise((r) => setTimeout(r, 20));
+      while ((await db.runEvent.count({ where: { runId: id, type: "TOOL_CALL", status: "PENDING" } })) === 0)
+        await new Promise((r) => setTimeout(r, 20));
       await cancelRun(db, quiet.principals.OWNER, id);
       expect((await waitForRun(db, id, { timeoutMs: 10_000 })).status).toBe("CANCELLED");
       const trace = await getRunTrace(db, quiet.principals.OWNER, id);

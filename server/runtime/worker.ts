@@ -193,23 +193,39 @@ export class Worker {
     }
   }
 
-  /** One atomic statement: pick runnable runs nobody holds (or whose holder's lease expired) and take them. */
+  /**
+   * One atomic statement: pick runnable runs nobody holds (or whose holder's lease expired) and take them, oldest
+   * first, without taking an organisation past `maxRunsPerOrg` running at once. Each org's running runs are counted
+   * once per claim and its waiting runs ranked after them, so a claim takes at most its free slots (counting per
+   * waiting run made every claim cost PostgreSQL 100+ ms of CPU with a thousand runs queued, and let one claim take
+   * `limit` runs of an org with a single slot left). A concurrent claim ranks the runs this one locked as still
+   * waiting and skips them, so two workers together do not exceed the cap either.
+   */
   private async claim(limit: number): Promise<number> {
     const leaseSeconds = this.leaseMs / 1000;
     const rows = await this.deps.db.$queryRaw<{ id: string; org_id: string }[]>`
+      WITH busy AS (
+        SELECT org_id, count(*) AS running FROM runs
+         WHERE status = 'RUNNING' AND lease_until >= now()
+           AND (${this.orgIds}::text[] IS NULL OR org_id = ANY(${this.orgIds}::text[]))
+         GROUP BY org_id),
+      waiting AS (
+        SELECT r.id, r.created_at,
+               COALESCE(busy.running, 0) + row_number() OVER (PARTITION BY r.org_id ORDER BY r.created_at, r.id) AS slot
+          FROM runs r LEFT JOIN busy ON busy.org_id = r.org_id
+         WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+           AND (${this.orgIds}::text[] IS NULL OR r.org_id = ANY(${this.orgIds}::text[])))
       UPDATE runs
          SET status = 'RUNNING', lease_owner = ${this.workerId},
              lease_until = now() + make_interval(secs => ${leaseSeconds}),
              started_at = COALESCE(started_at, now()), updated_at = now()
        WHERE id IN (
-         SELECT r.id FROM runs r
-          WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
-            AND (${this.orgIds}::text[] IS NULL OR r.org_id = ANY(${this.orgIds}::text[]))
-            AND (SELECT count(*) FROM runs busy
-                  WHERE busy.org_id = r.org_id AND busy.status = 'RUNNING' AND busy.lease_until >= now()) < ${this.maxRunsPerOrg}
-          ORDER BY r.created_at
+         SELECT r.id FROM runs r JOIN waiting w ON w.id = r.id
+          WHERE w.slot <= ${this.maxRunsPerOrg}
+            AND (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+          ORDER BY w.created_at, w.id
           LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
+          FOR UPDATE OF r SKIP LOCKED)
       RETURNING id, org_id`;
     for (const row of rows) this.launch(row.id, row.org_id);
     return rows.length;

@@ -196,21 +196,22 @@ export class Worker {
   /**
    * One atomic statement: pick runnable runs nobody holds (or whose holder's lease expired) and take them, oldest
    * first, without taking an organisation past `maxRunsPerOrg` running at once. Each org's running runs are counted
-   * once per claim and its waiting runs ranked after them, so a claim takes at most its free slots (counting per
-   * waiting run made every claim cost PostgreSQL 100+ ms of CPU with a thousand runs queued, and let one claim take
-   * `limit` runs of an org with a single slot left). A concurrent claim ranks the runs this one locked as still
-   * waiting and skips them, so two workers together do not exceed the cap either.
+   * once per claim and its waiting runs ranked after them, so a claim takes at most its free slots (counting once per
+   * waiting run was quadratic in the queue, and let one claim take `limit` runs of an org with one slot left). A concurrent claim ranks the runs this one locked as still
+   * waiting and skips them, so two workers together do not exceed the cap either. Both steps are MATERIALIZED: with
+   * statistics taken before a burst of runs was queued, the planner otherwise re-ran them once per waiting run (a
+   * second per claim with 200 queued).
    */
   private async claim(limit: number): Promise<number> {
     const leaseSeconds = this.leaseMs / 1000;
     const rows = await this.deps.db.$queryRaw<{ id: string; org_id: string }[]>`
-      WITH busy AS (
+      WITH busy AS MATERIALIZED (
         SELECT org_id, count(*) AS running FROM runs
          WHERE status = 'RUNNING' AND lease_until >= now()
            AND (${this.orgIds}::text[] IS NULL OR org_id = ANY(${this.orgIds}::text[]))
          GROUP BY org_id),
-      waiting AS (
-        SELECT r.id, r.created_at,
+      waiting AS MATERIALIZED (
+        SELECT r.id,
                COALESCE(busy.running, 0) + row_number() OVER (PARTITION BY r.org_id ORDER BY r.created_at, r.id) AS slot
           FROM runs r LEFT JOIN busy ON busy.org_id = r.org_id
          WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
@@ -220,10 +221,10 @@ export class Worker {
              lease_until = now() + make_interval(secs => ${leaseSeconds}),
              started_at = COALESCE(started_at, now()), updated_at = now()
        WHERE id IN (
-         SELECT r.id FROM runs r JOIN waiting w ON w.id = r.id
-          WHERE w.slot <= ${this.maxRunsPerOrg}
+         SELECT r.id FROM runs r
+          WHERE r.id IN (SELECT id FROM waiting WHERE slot <= ${this.maxRunsPerOrg})
             AND (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
-          ORDER BY w.created_at, w.id
+          ORDER BY r.created_at, r.id
           LIMIT ${limit}
           FOR UPDATE OF r SKIP LOCKED)
       RETURNING id, org_id`;
@@ -256,9 +257,15 @@ export class Worker {
     this.renewing = true;
     const ids = [...this.active.keys()];
     try {
+      // Rows locked in id order, as a batch of trace writes locks them (trace.ts): the two never wait on each other in
+      // a cycle, which PostgreSQL would break only after its deadlock timeout (1 s), stalling every run involved.
       const held = await this.deps.db.$queryRaw<{ id: string; cancel_requested_at: Date | null }[]>`
         UPDATE runs SET lease_until = now() + make_interval(secs => ${this.leaseMs / 1000})
-         WHERE id = ANY(${ids}) AND lease_owner = ${this.workerId} AND status = 'RUNNING'
+         WHERE id IN (
+           SELECT id FROM runs
+            WHERE id = ANY(${ids}) AND lease_owner = ${this.workerId} AND status = 'RUNNING'
+            ORDER BY id COLLATE "C"
+            FOR UPDATE)
         RETURNING id, cancel_requested_at`;
       const heldIds = new Map(held.map((row) => [row.id, row.cancel_requested_at]));
       const renewed = new Set(ids);

@@ -71,7 +71,6 @@ async function assertLease(tx: Prisma.TransactionClient | Db, writer: TraceWrite
   if (held.count !== 1) throw new LeaseLost(writer.runId);
 }
 
-
 /** The row appendEvent returns: the event as stored. */
 export interface AppendedEvent {
   id: string;
@@ -104,7 +103,13 @@ const NOT_STEPS = new Set<RunEventTypeName>(["RUN_STARTED", "RUN_RESUMED", "RUN_
 /**
  * Appends consecutive events (at seq, seq + 1, …) with the audit entry that records them: one statement (writeTrace).
  */
-export async function appendEvents(db: DbOrTx, writer: TraceWriter, seq: number, events: readonly NewEvent[], audit?: AuditEntry): Promise<AppendedEvent[]> {
+export async function appendEvents(
+  db: DbOrTx,
+  writer: TraceWriter,
+  seq: number,
+  events: readonly NewEvent[],
+  audit?: AuditEntry,
+): Promise<AppendedEvent[]> {
   return (await writeTrace(db, writer, { append: { seq, events, audit } })).appended;
 }
 
@@ -187,7 +192,7 @@ function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
     // PGlite runs one statement at a time, in this process: a batch would only hold the event loop longer, and its
     // bigger statement is planned on every run. There every write goes alone, as soon as it is made.
     const together = sqlFor(db).oneAtATime !== true;
-    batcher = new WriteBatcher((writes) => writeTraces(db, writes), {
+    batcher = new WriteBatcher((writes) => writeInRunOrder(db, writes), {
       maxItems: together ? TRACE_BATCH_MAX_WRITES : 1,
       maxInFlight: together ? TRACE_BATCHES_IN_FLIGHT : Number.POSITIVE_INFINITY,
       retryAlone: rolledBack,
@@ -196,6 +201,28 @@ function batcherFor(db: Db): WriteBatcher<PendingTraceWrite, TraceWritten> {
     batchers.set(db, batcher);
   }
   return batcher;
+}
+
+/**
+ * A batch locks its runs' rows in part order, and the worker's heartbeat locks the same rows in one statement too: both
+ * go in run id order (bytewise, as COLLATE "C" sorts), so neither can hold one row while waiting for another the other
+ * holds — a deadlock PostgreSQL breaks only after deadlock_timeout (1 s), stalling every run in both statements.
+ */
+async function writeInRunOrder(db: Db, writes: readonly PendingTraceWrite[]): Promise<(TraceWritten | Error)[]> {
+  const order = writes.map((_, index) => index).sort((a, b) => byteOrder(writes[a]!.writer.runId, writes[b]!.writer.runId));
+  const sorted = await writeTraces(
+    db,
+    order.map((index) => writes[index]!),
+  );
+  const results = new Array<TraceWritten | Error>(writes.length);
+  order.forEach((index, position) => {
+    results[index] = sorted[position]!;
+  });
+  return results;
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const SPEND_GUARDED_AUDIT = "A write guarded by spend limits cannot carry an audit entry: it would be written without its events.";
@@ -271,7 +298,8 @@ export async function writeTraces(db: DbOrTx, writes: readonly PendingTraceWrite
       const { writer, write } = writes[part.index]!;
       const result = byPart.get(part.index) ?? [];
       // Nothing matched: the lease is gone — or the gate the decision was taken on changed, which only a read can tell.
-      if (result.length === 0 && write.gate && !(await toolCallGateUnchanged(db, writer.orgId, write.gate.userId, write.gate.digest))) return new GateChanged();
+      if (result.length === 0 && write.gate && !(await toolCallGateUnchanged(db, writer.orgId, write.gate.userId, write.gate.digest)))
+        return new GateChanged();
       return readPart(writer, part, result);
     }),
   );
@@ -333,8 +361,16 @@ function buildTraceWriteSql(f: TraceFeatures): string {
          FROM (SELECT DISTINCT org_id, gate_user FROM parts WHERE gate_user IS NOT NULL) AS w)`);
   }
   const conditions = [
-    ...(f.complete ? ["(p.event_id IS NULL OR EXISTS (SELECT 1 FROM run_events e WHERE e.id = p.event_id AND (e.run_id = p.run_id AND e.status = 'PENDING') IS TRUE))"] : []),
-    ...(f.gate ? ["(p.gate_user IS NULL OR (SELECT g.digest FROM gates g WHERE g.org_id = p.org_id AND g.gate_user = p.gate_user) IS NOT DISTINCT FROM p.gate_digest)"] : []),
+    ...(f.complete
+      ? [
+          "(p.event_id IS NULL OR EXISTS (SELECT 1 FROM run_events e WHERE e.id = p.event_id AND (e.run_id = p.run_id AND e.status = 'PENDING') IS TRUE))",
+        ]
+      : []),
+    ...(f.gate
+      ? [
+          "(p.gate_user IS NULL OR (SELECT g.digest FROM gates g WHERE g.org_id = p.org_id AND g.gate_user = p.gate_user) IS NOT DISTINCT FROM p.gate_digest)",
+        ]
+      : []),
   ];
   // The parts whose completion is still PENDING and whose gate is unchanged, with whether a spend limit holds them
   // back (read in the statement that admits the call: a limit created a moment ago applies to it).
@@ -451,7 +487,9 @@ function singleTraceSql(writer: TraceWriter, write: TraceWrite, part: TracePart,
        UPDATE runs SET updated_at = ${at}::timestamp, step_count = step_count + ${guard ? `CASE WHEN (SELECT limited FROM limited) THEN 0 ELSE ${steps}::int END` : `${steps}::int`}, input_tokens = input_tokens + ${tokensIn}::int,
               output_tokens = output_tokens + ${tokensOut}::int, cost_micros = cost_micros + ${cost}::int${ending}
         WHERE id = ${runId} AND org_id = ${orgId} AND lease_owner = ${param(writer.workerId)} AND status = 'RUNNING'${
-          eventId ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')` : ""
+          eventId
+            ? `\n          AND EXISTS (SELECT 1 FROM run_events WHERE id = ${eventId} AND run_id = ${runId} AND status = 'PENDING')`
+            : ""
         }${write.gate ? `\n          AND ${gateUnchangedSql(orgId, param(write.gate.userId), param(write.gate.digest))}` : ""}
        RETURNING id, parent_run_id, cancel_requested_at IS NOT NULL AS cancel_requested)`);
   if (end) {
@@ -595,7 +633,8 @@ function readPart(writer: TraceWriter, part: TracePart, result: readonly PartRow
   const { rows } = part;
   const spendLimited = result[0]?.limited === true;
   const written = result.filter((row) => row.id !== null);
-  if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (part.completing && result[0]!.completed !== 1)) return new LeaseLost(writer.runId);
+  if (result.length === 0 || (!spendLimited && written.length !== rows.length) || (part.completing && result[0]!.completed !== 1))
+    return new LeaseLost(writer.runId);
   const cancelRequested = result[0]!.cancel_requested;
   if (spendLimited) return { cancelRequested, appended: [], spendLimited };
   const stored = new Map(written.map((row) => [row.id, row.payload]));
@@ -646,7 +685,12 @@ export async function finishRun(
     type: "RUN_FINISHED",
     name: outcome.status.toLowerCase(),
     status: outcome.status === "SUCCEEDED" ? "OK" : "ERROR",
-    payload: { status: outcome.status, output: outcome.output ?? null, error: outcome.error ?? null, haltReason: outcome.haltReason ?? null },
+    payload: {
+      status: outcome.status,
+      output: outcome.output ?? null,
+      error: outcome.error ?? null,
+      haltReason: outcome.haltReason ?? null,
+    },
   };
   await writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq, events: [finished] }, end: outcome });
 }
@@ -658,7 +702,9 @@ export async function finishRun(
 export async function parkForChildren(db: Db, writer: TraceWriter, childRunIds: readonly string[]): Promise<boolean> {
   return db.$transaction(async (tx) => {
     await assertLease(tx, writer);
-    const live = await tx.run.count({ where: { id: { in: [...childRunIds] }, orgId: writer.orgId, status: { notIn: ["SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] } } });
+    const live = await tx.run.count({
+      where: { id: { in: [...childRunIds] }, orgId: writer.orgId, status: { notIn: ["SUCCEEDED", "FAILED", "CANCELLED", "HALTED"] } },
+    });
     if (live === 0) return false;
     await tx.run.updateMany({
       where: { id: writer.runId, orgId: writer.orgId, leaseOwner: writer.workerId, status: "RUNNING" },

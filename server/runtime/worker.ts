@@ -8,6 +8,7 @@ import { deleteExpiredMemories } from "../domain/memory/memories";
 import { embedMissingMemories } from "../domain/memory/embeddings";
 import { embedMissingChunks } from "../domain/knowledge/vectors";
 import { logger } from "../logger";
+import { sqlFor } from "../sql";
 import { executeRun, type StopReason } from "./execute-run";
 import type { KernelDeps } from "./kernel-deps";
 
@@ -39,6 +40,49 @@ export interface WorkerOptions {
    */
   maxRunsPerOrg?: number;
 }
+
+/**
+ * Claims runs ($1 worker id, $2 lease seconds, $3 org ids or null, $4 runs per org at most, $5 how many). Sent on the
+ * kernel's SQL path: it runs whenever a run ends, and through Prisma each one cost several ms of the worker's CPU.
+ */
+const CLAIM_SQL = `
+  WITH busy AS MATERIALIZED (
+    SELECT org_id, count(*) AS running FROM runs
+     WHERE status = 'RUNNING' AND lease_until >= now()
+       AND ($3::text[] IS NULL OR org_id = ANY($3::text[]))
+     GROUP BY org_id),
+  waiting AS MATERIALIZED (
+    SELECT r.id,
+           COALESCE(busy.running, 0) + row_number() OVER (PARTITION BY r.org_id ORDER BY r.created_at, r.id) AS slot
+      FROM runs r LEFT JOIN busy ON busy.org_id = r.org_id
+     WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+       AND ($3::text[] IS NULL OR r.org_id = ANY($3::text[])))
+  UPDATE runs
+     SET status = 'RUNNING', lease_owner = $1::text,
+         lease_until = now() + make_interval(secs => $2::float8),
+         started_at = COALESCE(started_at, now()), updated_at = now()
+   WHERE id IN (
+     SELECT r.id FROM runs r
+      WHERE r.id IN (SELECT id FROM waiting WHERE slot <= $4::int)
+        AND (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
+      ORDER BY r.created_at, r.id
+      LIMIT $5::int
+      FOR UPDATE OF r SKIP LOCKED)
+  RETURNING id, org_id`;
+
+/**
+ * Extends a worker's leases ($1 seconds, $2 run ids, $3 worker id). Rows are locked in id order, as a batch of trace
+ * writes locks them (trace.ts): the two never wait on each other in a cycle, which PostgreSQL would break only after
+ * its deadlock timeout (1 s), stalling every run involved.
+ */
+const RENEW_LEASES_SQL = `
+  UPDATE runs SET lease_until = now() + make_interval(secs => $1::float8)
+   WHERE id IN (
+     SELECT id FROM runs
+      WHERE id = ANY($2::text[]) AND lease_owner = $3::text AND status = 'RUNNING'
+      ORDER BY id COLLATE "C"
+      FOR UPDATE)
+  RETURNING id, cancel_requested_at IS NOT NULL AS cancelled`;
 
 interface ActiveRun {
   runId: string;
@@ -194,40 +238,22 @@ export class Worker {
   }
 
   /**
-   * One atomic statement: pick runnable runs nobody holds (or whose holder's lease expired) and take them, oldest
-   * first, without taking an organisation past `maxRunsPerOrg` running at once. Each org's running runs are counted
-   * once per claim and its waiting runs ranked after them, so a claim takes at most its free slots (counting once per
-   * waiting run was quadratic in the queue, and let one claim take `limit` runs of an org with one slot left). A concurrent claim ranks the runs this one locked as still
-   * waiting and skips them, so two workers together do not exceed the cap either. Both steps are MATERIALIZED: with
-   * statistics taken before a burst of runs was queued, the planner otherwise re-ran them once per waiting run (a
-   * second per claim with 200 queued).
+   * One atomic statement (CLAIM_SQL): pick runnable runs nobody holds (or whose holder's lease expired) and take them,
+   * oldest first, without taking an organisation past `maxRunsPerOrg` running at once. Each org's running runs are
+   * counted once per claim and its waiting runs ranked after them, so a claim takes at most its free slots (counting
+   * once per waiting run was quadratic in the queue, and let one claim take `limit` runs of an org with one slot
+   * left). A concurrent claim ranks the runs this one locked as still waiting and skips them, so two workers together
+   * do not exceed the cap either. Both steps are MATERIALIZED: with statistics taken before a burst of runs was
+   * queued, the planner otherwise re-ran them once per waiting run (a second per claim with 200 queued).
    */
   private async claim(limit: number): Promise<number> {
-    const leaseSeconds = this.leaseMs / 1000;
-    const rows = await this.deps.db.$queryRaw<{ id: string; org_id: string }[]>`
-      WITH busy AS MATERIALIZED (
-        SELECT org_id, count(*) AS running FROM runs
-         WHERE status = 'RUNNING' AND lease_until >= now()
-           AND (${this.orgIds}::text[] IS NULL OR org_id = ANY(${this.orgIds}::text[]))
-         GROUP BY org_id),
-      waiting AS MATERIALIZED (
-        SELECT r.id,
-               COALESCE(busy.running, 0) + row_number() OVER (PARTITION BY r.org_id ORDER BY r.created_at, r.id) AS slot
-          FROM runs r LEFT JOIN busy ON busy.org_id = r.org_id
-         WHERE (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
-           AND (${this.orgIds}::text[] IS NULL OR r.org_id = ANY(${this.orgIds}::text[])))
-      UPDATE runs
-         SET status = 'RUNNING', lease_owner = ${this.workerId},
-             lease_until = now() + make_interval(secs => ${leaseSeconds}),
-             started_at = COALESCE(started_at, now()), updated_at = now()
-       WHERE id IN (
-         SELECT r.id FROM runs r
-          WHERE r.id IN (SELECT id FROM waiting WHERE slot <= ${this.maxRunsPerOrg})
-            AND (r.status = 'QUEUED' OR (r.status = 'RUNNING' AND r.lease_until < now()))
-          ORDER BY r.created_at, r.id
-          LIMIT ${limit}
-          FOR UPDATE OF r SKIP LOCKED)
-      RETURNING id, org_id`;
+    const rows = await sqlFor(this.deps.db).query<{ id: string; org_id: string }>(CLAIM_SQL, [
+      this.workerId,
+      this.leaseMs / 1000,
+      this.orgIds,
+      this.maxRunsPerOrg,
+      limit,
+    ]);
     for (const row of rows) this.launch(row.id, row.org_id);
     return rows.length;
   }
@@ -257,17 +283,12 @@ export class Worker {
     this.renewing = true;
     const ids = [...this.active.keys()];
     try {
-      // Rows locked in id order, as a batch of trace writes locks them (trace.ts): the two never wait on each other in
-      // a cycle, which PostgreSQL would break only after its deadlock timeout (1 s), stalling every run involved.
-      const held = await this.deps.db.$queryRaw<{ id: string; cancel_requested_at: Date | null }[]>`
-        UPDATE runs SET lease_until = now() + make_interval(secs => ${this.leaseMs / 1000})
-         WHERE id IN (
-           SELECT id FROM runs
-            WHERE id = ANY(${ids}) AND lease_owner = ${this.workerId} AND status = 'RUNNING'
-            ORDER BY id COLLATE "C"
-            FOR UPDATE)
-        RETURNING id, cancel_requested_at`;
-      const heldIds = new Map(held.map((row) => [row.id, row.cancel_requested_at]));
+      const held = await sqlFor(this.deps.db).query<{ id: string; cancelled: boolean }>(RENEW_LEASES_SQL, [
+        this.leaseMs / 1000,
+        ids,
+        this.workerId,
+      ]);
+      const heldIds = new Map(held.map((row) => [row.id, row.cancelled]));
       const renewed = new Set(ids);
       for (const run of this.active.values()) {
         // A run claimed while this heartbeat was in flight was not in it: it is ours, not lost.

@@ -9,10 +9,15 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value instanceof Date) return value.toISOString();
   if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+    const source = value as Record<string, unknown>;
+    // Default sort: by UTF-16 code units, as `a < b` compares. A prototype-less copy, so a "__proto__" key is kept
+    // as the own property it was rather than setting the copy's prototype.
+    const sorted: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(source).sort()) {
+      const child = source[key];
+      if (child !== undefined) sorted[key] = sortKeys(child);
+    }
+    return sorted;
   }
   return value;
 }

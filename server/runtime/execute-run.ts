@@ -29,7 +29,17 @@ import { requestCancellation } from "../domain/runs/runs";
 import { principalForUser } from "../domain/identity/principal";
 import { defaultScope, recallForRun, writeMemoryFromRun } from "../domain/memory/memories";
 import { searchKnowledge } from "../domain/knowledge/knowledge";
-import { chooseCut, inputBudget, KEPT_SHARE, memoryCitation, memoriesSection, ruleSummary, summariserMessages, tokenCounterFor, type InjectedMemory } from "../domain/memory/context";
+import {
+  chooseCut,
+  inputBudget,
+  KEPT_SHARE,
+  memoryCitation,
+  memoriesSection,
+  ruleSummary,
+  summariserMessages,
+  tokenCounterFor,
+  type InjectedMemory,
+} from "../domain/memory/context";
 import {
   DelegateArgs,
   delegateTool,
@@ -199,7 +209,8 @@ function injectedMemories(events: readonly TraceEvent[]): InjectedMemory[] {
 function latestSummary(events: readonly TraceEvent[]): (ContextSummaryPayload & { summary: string }) | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i]!;
-    if (event.type === "CONTEXT_SUMMARY" && event.status === "OK") return asObject<ContextSummaryPayload & { summary: string }>(event.payload);
+    if (event.type === "CONTEXT_SUMMARY" && event.status === "OK")
+      return asObject<ContextSummaryPayload & { summary: string }>(event.payload);
   }
   return null;
 }
@@ -232,7 +243,12 @@ function turnMessages(events: readonly TraceEvent[]): ChatMessage[] {
  * replaced, which appear as the summary after the input. `full` ignores summaries (the whole run, for the scripted
  * model's turn counting and for deciding what to summarise).
  */
-export function messagesFromTrace(agent: KernelAgent, input: string, events: readonly TraceEvent[], options: { full?: boolean } = {}): ChatMessage[] {
+export function messagesFromTrace(
+  agent: KernelAgent,
+  input: string,
+  events: readonly TraceEvent[],
+  options: { full?: boolean } = {},
+): ChatMessage[] {
   const system: ChatMessage = { role: "system", content: agent.instructions + memoriesSection(injectedMemories(events)) };
   const summary = options.full ? null : latestSummary(events);
   if (!summary) return [system, { role: "user", content: input }, ...turnMessages(events)];
@@ -298,6 +314,23 @@ export interface RunClaim {
 }
 
 /**
+ * The canonical form of a TOOL_CALL event's arguments, computed once per payload (a completed event gets a new one):
+ * the loop guard compares every earlier call with the new one on every step, which made a run's canonicalisations
+ * grow with the square of its steps.
+ */
+const fingerprints = new WeakMap<object, string>();
+function argsFingerprint(event: TraceEvent): string {
+  const payload = asObject<ToolCallPayload>(event.payload);
+  if (typeof payload !== "object") return canonicalJson(undefined);
+  let fingerprint = fingerprints.get(payload);
+  if (fingerprint === undefined) {
+    fingerprint = canonicalJson(payload.args);
+    fingerprints.set(payload, fingerprint);
+  }
+  return fingerprint;
+}
+
+/**
  * Drives one claimed run until it ends, waits, or the worker must let go. Every step is written before it happens
  * (a PENDING intent) and completed after, each in its own transaction, so a crash at any point loses nothing: the
  * next worker to claim the run reads the trace and continues (see nextStep / recover).
@@ -324,10 +357,25 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   const keepAppended = (created: AppendedEvent): TraceEvent => {
     nextSeq = created.seq + 1;
     cancelSeenByLastWrite = created.cancelRequested;
-    const local: TraceEvent = { id: created.id, seq: created.seq, type: created.type, name: created.name, status: created.status, payload: created.payload, startedAt: created.startedAt };
+    const local: TraceEvent = {
+      id: created.id,
+      seq: created.seq,
+      type: created.type,
+      name: created.name,
+      status: created.status,
+      payload: created.payload,
+      startedAt: created.startedAt,
+    };
     events.push(local);
     if (created.status !== "PENDING") {
-      deps.observer?.eventEnded({ ...local, status: created.status, endedAt: created.endedAt ?? created.startedAt, inputTokens: created.inputTokens, outputTokens: created.outputTokens, costMicros: created.costMicros });
+      deps.observer?.eventEnded({
+        ...local,
+        status: created.status,
+        endedAt: created.endedAt ?? created.startedAt,
+        inputTokens: created.inputTokens,
+        outputTokens: created.outputTokens,
+        costMicros: created.costMicros,
+      });
     }
     return local;
   };
@@ -352,7 +400,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
   };
   const deferCompletion = (event: TraceEvent, completion: EventCompletion) => {
     // One at a time: a write always sends the waiting one before a new call can produce another.
-    if (unwrittenCompletion) throw new Error(`The result of event ${unwrittenCompletion.event.seq} was never written before event ${event.seq} completed.`);
+    if (unwrittenCompletion)
+      throw new Error(`The result of event ${unwrittenCompletion.event.seq} was never written before event ${event.seq} completed.`);
     applyCompletion(event, completion);
     unwrittenCompletion = { event, completion: { ...completion, endedAt: new Date() } };
   };
@@ -366,7 +415,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       costMicros: completion.costMicros ?? 0,
     });
   /** Runs `write` with the waiting completion, if any, for it to send along. */
-  const withUnwrittenCompletion = async <T>(write: (complete: { eventId: string; completion: EventCompletion } | undefined) => Promise<T>): Promise<T> => {
+  const withUnwrittenCompletion = async <T>(
+    write: (complete: { eventId: string; completion: EventCompletion } | undefined) => Promise<T>,
+  ): Promise<T> => {
     const unwritten = takeUnwrittenCompletion();
     let result: T;
     try {
@@ -386,13 +437,26 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    */
   let unwrittenMarker: NewEvent | null = null;
   /** Events appended in one write, after any unwritten marker, with any unwritten completion (and the audit entry that records them). */
-  const writeEvents = async ({ gate, events: batch, ...append }: { events: NewEvent[]; audit?: AuditEntry; unlessSpendLimited?: SpendSubjectIds; gate?: { userId: string; digest: string } }) => {
+  const writeEvents = async ({
+    gate,
+    events: batch,
+    ...append
+  }: {
+    events: NewEvent[];
+    audit?: AuditEntry;
+    unlessSpendLimited?: SpendSubjectIds;
+    gate?: { userId: string; digest: string };
+  }) => {
     const marker = unwrittenMarker;
     unwrittenMarker = null;
     let written: Awaited<ReturnType<typeof writeTrace>>;
     try {
       written = await withUnwrittenCompletion((complete) =>
-        writeTrace(db, writer, { ...(complete ? { complete } : {}), append: { seq: nextSeq, events: marker ? [marker, ...batch] : batch, ...append }, ...(gate ? { gate } : {}) }),
+        writeTrace(db, writer, {
+          ...(complete ? { complete } : {}),
+          append: { seq: nextSeq, events: marker ? [marker, ...batch] : batch, ...append },
+          ...(gate ? { gate } : {}),
+        }),
       );
     } catch (error) {
       unwrittenMarker = marker;
@@ -479,7 +543,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       type: "RUN_STARTED",
       name: agent.slug,
       status: "OK",
-      payload: { input: run.input, model: agent.model.name, fallback: agent.fallback?.name ?? null, tools: tools.map((t) => t.modelName), workerId: claim.workerId },
+      payload: {
+        input: run.input,
+        model: agent.model.name,
+        fallback: agent.fallback?.name ?? null,
+        tools: tools.map((t) => t.modelName),
+        workerId: claim.workerId,
+      },
       startedAt: takenUpAt,
       endedAt: takenUpAt,
     };
@@ -492,10 +562,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (pending?.type === "APPROVAL") reason = `Continuing after the decision on ${pending.name}.`;
     else if (pending?.type === "DRAFT") reason = `Continuing after the review of “${pending.name}”.`;
     else if (!pending && delegating) reason = "Continuing with the runs it delegated to.";
-    else if (pending) reason = `The previous worker stopped during step ${pending.seq} (${pending.name || pending.type}); continuing from there.`;
+    else if (pending)
+      reason = `The previous worker stopped during step ${pending.seq} (${pending.name || pending.type}); continuing from there.`;
     else if (last?.type === "RUN_FINISHED") reason = `A person resumed the run after it ${last.name === "halted" ? "halted" : "ended"}.`;
     else reason = `The previous worker stopped after step ${last?.seq ?? 0}; continuing with the next one.`;
-    unwrittenMarker = { type: "RUN_RESUMED", name: `by worker ${claim.workerId}`, status: "OK", payload: { workerId: claim.workerId, afterSeq: last?.seq ?? 0, reason }, startedAt: takenUpAt, endedAt: takenUpAt };
+    unwrittenMarker = {
+      type: "RUN_RESUMED",
+      name: `by worker ${claim.workerId}`,
+      status: "OK",
+      payload: { workerId: claim.workerId, afterSeq: last?.seq ?? 0, reason },
+      startedAt: takenUpAt,
+      endedAt: takenUpAt,
+    };
   }
   const startedAt = run.startedAt ?? new Date();
   const { limits } = agent.config;
@@ -514,10 +592,15 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       // A model call or an MCP tool call writes a waiting result with its first write, which also reports a cancel
       // before the call is made (runModel, runTool). Any other step writes it now: nothing is started, parked or
       // read past it.
-      const resultRides = (unwrittenCompletion !== null || unwrittenMarker !== null) && (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
+      const resultRides =
+        (unwrittenCompletion !== null || unwrittenMarker !== null) &&
+        (step.kind === "model" || (step.kind === "tool" && !toolsByName.get(step.call.name)?.builtin));
       if (!resultRides) await writeWhatWaits();
       const cancelRequested =
-        takeCancelSeen() ?? (resultRides ? false : (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null);
+        takeCancelSeen() ??
+        (resultRides
+          ? false
+          : (await db.run.findUniqueOrThrow({ where: { id: run.id }, select: { cancelRequestedAt: true } })).cancelRequestedAt !== null);
       if (cancelRequested || signal.reason === "cancel") {
         await endWaiting("The run was cancelled before anyone decided.");
         await finish({ status: "CANCELLED", error: "Cancelled by a person." });
@@ -534,7 +617,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       }
       if (step.kind === "recover") {
         const outcome =
-          step.event.type === "APPROVAL" ? await readDecision(step.event) : step.event.type === "DRAFT" ? await readDraftReview(step.event) : await recover(step.event);
+          step.event.type === "APPROVAL"
+            ? await readDecision(step.event)
+            : step.event.type === "DRAFT"
+              ? await readDraftReview(step.event)
+              : await recover(step.event);
         if (outcome === "halt") return;
         continue;
       }
@@ -552,7 +639,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         return;
       }
       if (limits.maxCostMicros > 0 && costMicros >= limits.maxCostMicros) {
-        await finish({ status: "HALTED", haltReason: "max_cost", error: `The run reached its cost limit of $${(limits.maxCostMicros / 1e6).toFixed(4)}.` });
+        await finish({
+          status: "HALTED",
+          haltReason: "max_cost",
+          error: `The run reached its cost limit of $${(limits.maxCostMicros / 1e6).toFixed(4)}.`,
+        });
         return;
       }
       const failed = await runModel();
@@ -578,7 +669,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "MODEL_CALL",
         name: agent.model.name,
         status: "PENDING",
-        payload: { model: agent.model.model, modelConfig: agent.model.name, messageCount: messages.length, contextTokens: tokens, tools: tools.map((t) => t.modelName) },
+        payload: {
+          model: agent.model.model,
+          modelConfig: agent.model.name,
+          messageCount: messages.length,
+          contextTokens: tokens,
+          tools: tools.map((t) => t.modelName),
+        },
       },
       tokens,
     );
@@ -586,7 +683,15 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const { intent, reservation } = admitted;
     if (cancelSeenByLastWrite) {
       // Cancelled while the last tool ran (this write was the first to see it): the model is not asked.
-      await complete(intent, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent.payload), error: "Cancelled before the model was asked.", interrupted: true }, spendReservationId: reservation });
+      await complete(intent, {
+        status: "ERROR",
+        payload: {
+          ...asObject<Record<string, unknown>>(intent.payload),
+          error: "Cancelled before the model was asked.",
+          interrupted: true,
+        },
+        spendReservationId: reservation,
+      });
       await finish({ status: "CANCELLED", error: "Cancelled by a person." });
       return true;
     }
@@ -635,7 +740,11 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       if (answered) throw error;
       if (signal.aborted) {
         if (signal.reason === "cancel") {
-          await complete(intent, { status: "ERROR", payload: { error: "Cancelled while the model was answering.", interrupted: true }, spendReservationId: reservation });
+          await complete(intent, {
+            status: "ERROR",
+            payload: { error: "Cancelled while the model was answering.", interrupted: true },
+            spendReservationId: reservation,
+          });
           await finish({ status: "CANCELLED", error: "Cancelled by a person." });
         }
         return true;
@@ -659,7 +768,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: call.name,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: call.name, args: call.args, error: { kind: "not_granted", message: `The tool "${call.name}" is not available to this agent.` } } as Prisma.InputJsonValue,
+        payload: {
+          toolCallId: call.id,
+          tool: call.name,
+          args: call.args,
+          error: { kind: "not_granted", message: `The tool "${call.name}" is not available to this agent.` },
+        } as Prisma.InputJsonValue,
       });
       return "continue";
     }
@@ -695,7 +809,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: decision.args, error: { kind: "rejected", message: why }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
+        payload: {
+          toolCallId: call.id,
+          tool: tool.modelName,
+          server: tool.serverName,
+          args: decision.args,
+          error: { kind: "rejected", message: why },
+          commitOf: acting.commitOf,
+        } as Prisma.InputJsonValue,
       });
       return "continue";
     }
@@ -718,7 +839,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, error: { kind: "forbidden", message: refusal }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
+        payload: {
+          toolCallId: call.id,
+          tool: tool.modelName,
+          server: tool.serverName,
+          args: call.args,
+          error: { kind: "forbidden", message: refusal },
+          commitOf: acting.commitOf,
+        } as Prisma.InputJsonValue,
       });
       // The reviewer lost the right to act: the commit fails, the run (acting for its own user) goes on.
       if (acting.commitOf) return "continue";
@@ -730,16 +858,25 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const args = redacted.value;
     const settings = gate.settings;
     const fingerprint = canonicalJson(args);
-    const repeats = events.filter((e) => e.type === "TOOL_CALL" && asObject<ToolCallPayload>(e.payload).tool === tool.modelName && canonicalJson(asObject<ToolCallPayload>(e.payload).args) === fingerprint).length;
+    const repeats = events.filter(
+      (e) => e.type === "TOOL_CALL" && asObject<ToolCallPayload>(e.payload).tool === tool.modelName && argsFingerprint(e) === fingerprint,
+    ).length;
     if (repeats + 1 >= settings.loopThreshold) {
       if (kept) return judgeAgainFresh();
       const message = `The agent called ${tool.modelName} with the same arguments ${repeats + 1} times; halted as a loop (limit ${settings.loopThreshold}).`;
-      await append({ type: "GUARD", name: "loop", status: "ERROR", payload: { kind: "loop", toolCallId: call.id, tool: tool.modelName, args, repeats: repeats + 1, message } as Prisma.InputJsonValue });
+      await append({
+        type: "GUARD",
+        name: "loop",
+        status: "ERROR",
+        payload: { kind: "loop", toolCallId: call.id, tool: tool.modelName, args, repeats: repeats + 1, message } as Prisma.InputJsonValue,
+      });
       await finish({ status: "HALTED", haltReason: "loop", error: message });
       return "stop";
     }
 
-    const untrustedContentSeen = events.some((e) => e.type === "TOOL_CALL" && e.status === "OK" && !asObject<ToolCallPayload>(e.payload).trusted);
+    const untrustedContentSeen = events.some(
+      (e) => e.type === "TOOL_CALL" && e.status === "OK" && !asObject<ToolCallPayload>(e.payload).trusted,
+    );
     const decision = decideToolCall(gate.rules, {
       agentId: agent.agentId,
       toolName: tool.serverToolName,
@@ -763,7 +900,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         untrustedContentSeen,
         redactions: redacted.redactions,
         ...(acting.commitOf ? { onBehalfOfUserId: acting.userId, commitOf: acting.commitOf } : {}),
-        ...(decision.effect === "REQUIRE_APPROVAL" && acting.approvedBy ? { approvedBy: acting.approvedBy, approvedVia: "inbox acceptance" } : {}),
+        ...(decision.effect === "REQUIRE_APPROVAL" && acting.approvedBy
+          ? { approvedBy: acting.approvedBy, approvedVia: "inbox acceptance" }
+          : {}),
       } as unknown as Prisma.InputJsonValue,
     };
     // The decision and its audit entry commit together: one commit per step fewer, and never one without the other.
@@ -785,15 +924,26 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const allowed = { ...call, args };
       let intent: TraceEvent;
       try {
-        [, intent] = (await writeEvents({ events: [decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)], audit: auditDecision, gate: { userId: acting.userId, digest: gate.digest } }))
-          .appended as [TraceEvent, TraceEvent];
+        [, intent] = (
+          await writeEvents({
+            events: [decisionEvent, toolIntent(tool, allowed, acting, idempotencyKey)],
+            audit: auditDecision,
+            gate: { userId: acting.userId, digest: gate.digest },
+          })
+        ).appended as [TraceEvent, TraceEvent];
       } catch (error) {
         if (error instanceof GateChanged) return judgeAgainFresh();
         throw error;
       }
       if (cancelSeenByLastWrite) {
         // Cancelled while the model was answering: the call is not made (the loop then ends the run).
-        await complete(intent, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(intent.payload), error: { kind: "cancelled", message: "Cancelled by a person before the call was made." } } });
+        await complete(intent, {
+          status: "ERROR",
+          payload: {
+            ...asObject<Record<string, unknown>>(intent.payload),
+            error: { kind: "cancelled", message: "Cancelled by a person before the call was made." },
+          },
+        });
         return "continue";
       }
       await executeTool(intent, tool, allowed, idempotencyKey);
@@ -805,7 +955,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         type: "TOOL_CALL",
         name: tool.modelName,
         status: "ERROR",
-        payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args, error: { kind: "denied", message: `Policy denied this call: ${decision.reason}` }, commitOf: acting.commitOf } as Prisma.InputJsonValue,
+        payload: {
+          toolCallId: call.id,
+          tool: tool.modelName,
+          server: tool.serverName,
+          args,
+          error: { kind: "denied", message: `Policy denied this call: ${decision.reason}` },
+          commitOf: acting.commitOf,
+        } as Prisma.InputJsonValue,
       };
       await appendTogether([decisionEvent, refused], auditDecision);
       return "continue";
@@ -823,7 +980,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         policyName: decision.policyName,
         expiresAt: expiresAt.toISOString(),
       };
-      const event = await append({ type: "APPROVAL", name: tool.modelName, status: "PENDING", payload: held as unknown as Prisma.InputJsonValue });
+      const event = await append({
+        type: "APPROVAL",
+        name: tool.modelName,
+        status: "PENDING",
+        payload: held as unknown as Prisma.InputJsonValue,
+      });
       return (await waitForDecision(event)) === "halt" ? "stop" : "continue";
     }
     return executeToolCall(tool, { ...call, args }, acting);
@@ -851,12 +1013,22 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       name: tool.modelName,
       status: "PENDING",
       idempotencyKey,
-      payload: { toolCallId: call.id, tool: tool.modelName, server: tool.serverName, args: call.args, idempotencyKey, commitOf: acting.commitOf } as Prisma.InputJsonValue,
+      payload: {
+        toolCallId: call.id,
+        tool: tool.modelName,
+        server: tool.serverName,
+        args: call.args,
+        idempotencyKey,
+        commitOf: acting.commitOf,
+      } as Prisma.InputJsonValue,
     };
   }
 
   /** Answers a model's call to a built-in tool (a TOOL_CALL event the model sees as the tool's reply). */
-  async function answer(call: ToolCallRequest, outcome: { content: string; isError: boolean; trusted?: boolean; extra?: Record<string, unknown> }): Promise<void> {
+  async function answer(
+    call: ToolCallRequest,
+    outcome: { content: string; isError: boolean; trusted?: boolean; extra?: Record<string, unknown> },
+  ): Promise<void> {
     const tool = toolsByName.get(call.name);
     await append({
       type: "TOOL_CALL",
@@ -868,7 +1040,9 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         server: tool?.serverName ?? "switchboard",
         args: call.args,
         builtin: true,
-        ...(outcome.isError ? { error: { kind: "builtin", message: outcome.content } } : { result: { content: outcome.content, isError: false } }),
+        ...(outcome.isError
+          ? { error: { kind: "builtin", message: outcome.content } }
+          : { result: { content: outcome.content, isError: false } }),
         ...(outcome.trusted ? { trusted: true } : {}),
         ...outcome.extra,
       } as unknown as Prisma.InputJsonValue,
@@ -887,7 +1061,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     if (!recallEnabled || recallTopK === 0) return;
     if (events.some((e) => e.type === "MODEL_CALL" || (e.type === "MEMORY_READ" && asObject<MemoryReadPayload>(e.payload).atStart))) return;
     try {
-      const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run.onBehalfOfUserId, query: run.input, k: recallTopK });
+      const recalled = await recallForRun(db, {
+        orgId: claim.orgId,
+        agentId: agent.agentId,
+        onBehalfOfUserId: run.onBehalfOfUserId,
+        query: run.input,
+        k: recallTopK,
+      });
       if (recalled.length === 0) return;
       await append({
         type: "MEMORY_READ",
@@ -899,7 +1079,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       if (error instanceof LeaseLost) throw error;
       // The run can work without its memories; the trace says they were missing and why.
       logger.warn("could not recall memories at run start", { runId: run.id, error: errorMessage(error) });
-      await append({ type: "MEMORY_READ", name: "recall failed", status: "ERROR", payload: { atStart: true, query: run.input, memories: [], error: errorMessage(error) } });
+      await append({
+        type: "MEMORY_READ",
+        name: "recall failed",
+        status: "ERROR",
+        payload: { atStart: true, query: run.input, memories: [], error: errorMessage(error) },
+      });
     }
   }
 
@@ -957,7 +1142,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       return;
     }
     const merged = written.supersededId ? ` It replaces an older, nearly identical memory ${memoryCitation(written.supersededId)}.` : "";
-    await answer(call, { isError: false, trusted: true, content: `Remembered as ${memoryCitation(written.memoryId)}.${merged}`, extra: { memoryId: written.memoryId } });
+    await answer(call, {
+      isError: false,
+      trusted: true,
+      content: `Remembered as ${memoryCitation(written.memoryId)}.${merged}`,
+      extra: { memoryId: written.memoryId },
+    });
   }
 
   async function recall(call: ToolCallRequest): Promise<"continue" | "stop"> {
@@ -966,7 +1156,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       await answer(call, { isError: true, content: `Nothing was recalled: ${describeIssues(parsed.error)}` });
       return "continue";
     }
-    const recalled = await recallForRun(db, { orgId: claim.orgId, agentId: agent.agentId, onBehalfOfUserId: run.onBehalfOfUserId, query: parsed.data.query, k: parsed.data.k });
+    const recalled = await recallForRun(db, {
+      orgId: claim.orgId,
+      agentId: agent.agentId,
+      onBehalfOfUserId: run.onBehalfOfUserId,
+      query: parsed.data.query,
+      k: parsed.data.k,
+    });
     await append({
       type: "MEMORY_READ",
       name: `recall: ${recalled.length} found`,
@@ -976,7 +1172,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     // Memories may have been written from untrusted input: they reach the model fenced, like tool output.
     await answer(call, {
       isError: false,
-      content: recalled.length === 0 ? "No memory matches that." : recalled.map((m) => `${memoryCitation(m.id)} ${m.content} (${m.kind.toLowerCase()})`).join("\n"),
+      content:
+        recalled.length === 0
+          ? "No memory matches that."
+          : recalled.map((m) => `${memoryCitation(m.id)} ${m.content} (${m.kind.toLowerCase()})`).join("\n"),
     });
     return "continue";
   }
@@ -999,7 +1198,8 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     }));
     await answer(call, {
       isError: false,
-      content: passages.length === 0 ? "No passage matches that." : passages.map((p, i) => `${citations[i]!.marker}\n${p.content}`).join("\n\n"),
+      content:
+        passages.length === 0 ? "No passage matches that." : passages.map((p, i) => `${citations[i]!.marker}\n${p.content}`).join("\n\n"),
       extra: { citations },
     });
     return "continue";
@@ -1026,12 +1226,25 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const elided = turnMessages(open.slice(0, cut));
     const coversThroughSeq = open[cut - 1]!.seq;
     const method = agent.model.provider === "SCRIPTED" ? "rule" : "model";
-    const base: ContextSummaryPayload = { coversThroughSeq, method, tokenizer: counter.method, budget, tokensBefore, summarisedMessages: elided.length };
+    const base: ContextSummaryPayload = {
+      coversThroughSeq,
+      method,
+      tokenizer: counter.method,
+      budget,
+      tokensBefore,
+      summarisedMessages: elided.length,
+    };
     // Summarising with the model is a model call too: its worst-case cost is reserved like any other.
-    const admitted = method === "model" ? await reserveModelCall(counter.count(summariserMessages(previous?.summary ?? null, elided))) : null;
+    const admitted =
+      method === "model" ? await reserveModelCall(counter.count(summariserMessages(previous?.summary ?? null, elided))) : null;
     if (admitted?.halted) return "stopped";
     const reservation = admitted?.reservationId ?? null;
-    const intent = await append({ type: "CONTEXT_SUMMARY", name: `summarised ${elided.length} message(s)`, status: "PENDING", payload: base as unknown as Prisma.InputJsonValue });
+    const intent = await append({
+      type: "CONTEXT_SUMMARY",
+      name: `summarised ${elided.length} message(s)`,
+      status: "PENDING",
+      payload: base as unknown as Prisma.InputJsonValue,
+    });
     // The summary may take at most a quarter of the budget (characters ≈ 4 × tokens).
     const maxChars = Math.floor(budget / 4) * 4;
     try {
@@ -1040,9 +1253,19 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       if (method === "rule") {
         summary = ruleSummary(previous?.summary ?? null, elided, maxChars);
       } else {
-        const result = await deps.callModel(agent.model, agent.fallback, { messages: summariserMessages(previous?.summary ?? null, elided), tools: [], signal });
+        const result = await deps.callModel(agent.model, agent.fallback, {
+          messages: summariserMessages(previous?.summary ?? null, elided),
+          tools: [],
+          signal,
+        });
         summary = result.content.trim().slice(0, maxChars) || ruleSummary(previous?.summary ?? null, elided, maxChars);
-        usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, costMicros: result.costMicros, model: result.model, usedFallback: result.usedFallback };
+        usage = {
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          costMicros: result.costMicros,
+          model: result.model,
+          usedFallback: result.usedFallback,
+        };
       }
       const text = redactor.redactText(summary).text;
       const after = messagesFromTrace(agent, run.input, [...events, { ...intent, status: "OK", payload: { ...base, summary: text } }]);
@@ -1089,12 +1312,20 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       const target = toolsByName.get(commit.tool);
       if (!target || target.builtin) {
         const available = tools.filter((t) => !t.builtin).map((t) => t.modelName);
-        await answer(call, { isError: true, content: `The draft was not submitted: commit.tool "${commit.tool}" is not one of your tools${available.length ? ` (${available.join(", ")})` : ""}.` });
+        await answer(call, {
+          isError: true,
+          content: `The draft was not submitted: commit.tool "${commit.tool}" is not one of your tools${available.length ? ` (${available.join(", ")})` : ""}.`,
+        });
         return "continue";
       }
     }
     const payload: DraftPayload = { toolCallId: call.id, kind: parsed.data.kind, title: parsed.data.title, body: parsed.data.body, commit };
-    const event = await append({ type: "DRAFT", name: parsed.data.title, status: "PENDING", payload: payload as unknown as Prisma.InputJsonValue });
+    const event = await append({
+      type: "DRAFT",
+      name: parsed.data.title,
+      status: "PENDING",
+      payload: payload as unknown as Prisma.InputJsonValue,
+    });
     return (await waitForReview(event)) === "halt" ? "stop" : "continue";
   }
 
@@ -1143,19 +1374,38 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const draft = asObject<DraftPayload>(event.payload);
     const revision = draft.accepted?.revision ?? draft.revision ?? 1;
     if (draft.outcome === "CHANGES_REQUESTED") {
-      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "changes_requested", revision, feedback: draft.feedback ?? "", instructions: "Revise the draft using the feedback and call submit_draft again." }) });
+      await answer(call, {
+        isError: false,
+        trusted: true,
+        content: JSON.stringify({
+          decision: "changes_requested",
+          revision,
+          feedback: draft.feedback ?? "",
+          instructions: "Revise the draft using the feedback and call submit_draft again.",
+        }),
+      });
       return "continue";
     }
     if (draft.outcome === "DISCARDED") {
-      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "discarded", revision, decidedBy: draft.decidedBy?.email ?? null }) });
+      await answer(call, {
+        isError: false,
+        trusted: true,
+        content: JSON.stringify({ decision: "discarded", revision, decidedBy: draft.decidedBy?.email ?? null }),
+      });
       return "continue";
     }
     if (!draft.commit || !draft.accepted || !draft.decidedBy) {
-      await answer(call, { isError: false, trusted: true, content: JSON.stringify({ decision: "accepted", revision, decidedBy: draft.decidedBy?.email ?? null }) });
+      await answer(call, {
+        isError: false,
+        trusted: true,
+        content: JSON.stringify({ decision: "accepted", revision, decidedBy: draft.decidedBy?.email ?? null }),
+      });
       return "continue";
     }
     const commitCallId = `${call.id}:commit`;
-    let committed = events.find((e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId);
+    let committed = events.find(
+      (e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId,
+    );
     if (!committed) {
       const commitCall: ToolCallRequest = { id: commitCallId, name: draft.commit.tool, args: commitArgs(draft.commit, draft.accepted) };
       const outcome = await runTool(commitCall, {
@@ -1164,14 +1414,21 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         approvedBy: draft.reviewerMayApprove ? draft.decidedBy.email : undefined,
       });
       if (outcome === "stop") return "stop";
-      committed = events.find((e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId);
+      committed = events.find(
+        (e) => e.type === "TOOL_CALL" && e.status !== "PENDING" && asObject<ToolCallPayload>(e.payload).toolCallId === commitCallId,
+      );
       // Parked on an approval of the commit: the draft's answer waits until that is decided.
       if (!committed) return "continue";
     }
     const result = asObject<ToolCallPayload>(committed.payload);
-    const commitOutcome = result.result && !result.result.isError
-      ? { tool: draft.commit.tool, status: "ok", result: result.result.content }
-      : { tool: draft.commit.tool, status: "failed", error: result.error?.message ?? result.result?.content ?? "The commit action failed." };
+    const commitOutcome =
+      result.result && !result.result.isError
+        ? { tool: draft.commit.tool, status: "ok", result: result.result.content }
+        : {
+            tool: draft.commit.tool,
+            status: "failed",
+            error: result.error?.message ?? result.result?.content ?? "The commit action failed.",
+          };
     await answer(call, {
       isError: commitOutcome.status !== "ok",
       trusted: true,
@@ -1200,7 +1457,12 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       agentSlug: tool.builtin.agentSlug,
       task: parsed.data.task,
     };
-    const event = await append({ type: "DELEGATION", name: tool.builtin.agentSlug, status: "PENDING", payload: payload as unknown as Prisma.InputJsonValue });
+    const event = await append({
+      type: "DELEGATION",
+      name: tool.builtin.agentSlug,
+      status: "PENDING",
+      payload: payload as unknown as Prisma.InputJsonValue,
+    });
     await startChild(event);
   }
 
@@ -1216,7 +1478,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       onBehalfOfUserId: run.onBehalfOfUserId,
     });
     if (started.ok) return true;
-    await complete(event, { status: "ERROR", payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } } });
+    await complete(event, {
+      status: "ERROR",
+      payload: { ...payload, outcome: { status: "REFUSED", output: null, error: started.reason, costMicros: 0 } },
+    });
     return false;
   }
 
@@ -1265,8 +1530,18 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     await voidWaitingApproval(why);
     await discardOpenDrafts(db, claim.orgId, run.id, why);
     const waitingDraft = events.find((e) => e.type === "DRAFT" && e.status === "PENDING");
-    if (waitingDraft) await complete(waitingDraft, { status: "ERROR", payload: { ...asObject<DraftPayload>(waitingDraft.payload), outcome: "DISCARDED", feedback: why } as unknown as Prisma.InputJsonValue });
-    const children = events.filter((e) => e.type === "DELEGATION" && e.status === "PENDING").map((e) => asObject<DelegationPayload>(e.payload).childRunId);
+    if (waitingDraft)
+      await complete(waitingDraft, {
+        status: "ERROR",
+        payload: {
+          ...asObject<DraftPayload>(waitingDraft.payload),
+          outcome: "DISCARDED",
+          feedback: why,
+        } as unknown as Prisma.InputJsonValue,
+      });
+    const children = events
+      .filter((e) => e.type === "DELEGATION" && e.status === "PENDING")
+      .map((e) => asObject<DelegationPayload>(e.payload).childRunId);
     await requestCancellation(db, claim.orgId, children);
   }
 
@@ -1306,7 +1581,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       comment: approval.comment,
       decidedBy: approval.decidedBy?.email ?? null,
     };
-    await complete(event, { status: approval.status === "APPROVED" ? "OK" : "ERROR", payload: decided as unknown as Prisma.InputJsonValue });
+    await complete(event, {
+      status: approval.status === "APPROVED" ? "OK" : "ERROR",
+      payload: decided as unknown as Prisma.InputJsonValue,
+    });
     return "continue";
   }
 
@@ -1314,7 +1592,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const waiting = events.find((e) => e.type === "APPROVAL" && e.status === "PENDING");
     if (!waiting) return;
     await voidPendingApprovals(db, { orgId: claim.orgId, runIds: [run.id] }, why);
-    await complete(waiting, { status: "ERROR", payload: { ...asObject<ApprovalPayload>(waiting.payload), outcome: "VOID", comment: why } as unknown as Prisma.InputJsonValue });
+    await complete(waiting, {
+      status: "ERROR",
+      payload: { ...asObject<ApprovalPayload>(waiting.payload), outcome: "VOID", comment: why } as unknown as Prisma.InputJsonValue,
+    });
   }
 
   /**
@@ -1323,9 +1604,15 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    * statement, so a limit created a moment ago applies to this call). Otherwise — and for the rest of the run — the
    * call's worst-case cost is reserved first (reserveModelCall). Null when a limit ended the run.
    */
-  async function admitModelCall(intentEvent: NewEvent, inputTokens: number): Promise<{ intent: TraceEvent; reservation: string | null } | null> {
+  async function admitModelCall(
+    intentEvent: NewEvent,
+    inputTokens: number,
+  ): Promise<{ intent: TraceEvent; reservation: string | null } | null> {
     if (!spendLimitsApply) {
-      const written = await writeEvents({ events: [intentEvent], unlessSpendLimited: { agentId: agent.agentId, userId: run.onBehalfOfUserId } });
+      const written = await writeEvents({
+        events: [intentEvent],
+        unlessSpendLimited: { agentId: agent.agentId, userId: run.onBehalfOfUserId },
+      });
       if (!written.spendLimited) return { intent: written.appended[0]!, reservation: null };
       spendLimitsApply = true;
     }
@@ -1350,13 +1637,26 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       lifetimeMs: reservationLifetimeMs(endpoints),
     });
     if (spend.blocked) {
-      await append({ type: "GUARD", name: "budget", status: "ERROR", payload: { kind: "budget", limit: spend.blocked } as unknown as Prisma.InputJsonValue });
+      await append({
+        type: "GUARD",
+        name: "budget",
+        status: "ERROR",
+        payload: { kind: "budget", limit: spend.blocked } as unknown as Prisma.InputJsonValue,
+      });
       await finish({ status: "HALTED", haltReason: "budget", error: spend.blocked.message });
       return { halted: true };
     }
     for (const warning of spend.warnings) {
-      const warned = events.some((e) => e.type === "GUARD" && asObject<{ limit?: { limitId?: string } }>(e.payload).limit?.limitId === warning.limitId);
-      if (!warned) await append({ type: "GUARD", name: "budget warning", status: "OK", payload: { kind: "budget_warning", limit: warning } as unknown as Prisma.InputJsonValue });
+      const warned = events.some(
+        (e) => e.type === "GUARD" && asObject<{ limit?: { limitId?: string } }>(e.payload).limit?.limitId === warning.limitId,
+      );
+      if (!warned)
+        await append({
+          type: "GUARD",
+          name: "budget warning",
+          status: "OK",
+          payload: { kind: "budget_warning", limit: warning } as unknown as Prisma.InputJsonValue,
+        });
     }
     return { halted: false, reservationId: spend.reservationId };
   }
@@ -1384,7 +1684,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       if (answered) throw error;
       if (signal.aborted && signal.reason !== "cancel") return;
       const kind = (error as { kind?: string }).kind ?? "failed";
-      await complete(intent, { status: "ERROR", payload: { ...base, error: { kind, message: errorMessage(error) } } as Prisma.InputJsonValue });
+      await complete(intent, {
+        status: "ERROR",
+        payload: { ...base, error: { kind, message: errorMessage(error) } } as Prisma.InputJsonValue,
+      });
     }
   }
 
@@ -1399,8 +1702,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         return await deps.callTool(claim.orgId, tool, call.args, { signal, idempotencyKey });
       } catch (error) {
         const kind = (error as { kind?: string }).kind;
-        if (!tool.idempotent || (kind !== "crashed" && kind !== "connect") || attempt >= TOOL_SERVER_CRASH_ATTEMPTS || signal.aborted) throw error;
-        logger.warn("tool server failed during an idempotent call; calling again with the same idempotency key", { runId: run.id, tool: tool.modelName, attempt, error: errorMessage(error) });
+        if (!tool.idempotent || (kind !== "crashed" && kind !== "connect") || attempt >= TOOL_SERVER_CRASH_ATTEMPTS || signal.aborted)
+          throw error;
+        logger.warn("tool server failed during an idempotent call; calling again with the same idempotency key", {
+          runId: run.id,
+          tool: tool.modelName,
+          attempt,
+          error: errorMessage(error),
+        });
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
     }
@@ -1414,7 +1723,14 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    */
   async function recover(event: TraceEvent): Promise<"continue" | "halt"> {
     if (event.type === "MODEL_CALL") {
-      await complete(event, { status: "ERROR", payload: { ...asObject<Record<string, unknown>>(event.payload), error: "The worker stopped before the model answered; asked again.", interrupted: true } });
+      await complete(event, {
+        status: "ERROR",
+        payload: {
+          ...asObject<Record<string, unknown>>(event.payload),
+          error: "The worker stopped before the model answered; asked again.",
+          interrupted: true,
+        },
+      });
       return "continue";
     }
     if (event.type === "TOOL_CALL") {
@@ -1425,7 +1741,10 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
         return "continue";
       }
       const message = `The worker stopped during the call to "${payload.tool}", which is not idempotent; whether it took effect is unknown. Check it before resuming.`;
-      await complete(event, { status: "ERROR", payload: { ...payload, error: { kind: "interrupted", message } } as unknown as Prisma.InputJsonValue });
+      await complete(event, {
+        status: "ERROR",
+        payload: { ...payload, error: { kind: "interrupted", message } } as unknown as Prisma.InputJsonValue,
+      });
       await finish({ status: "HALTED", haltReason: "interrupted", error: message });
       return "halt";
     }

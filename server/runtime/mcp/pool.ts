@@ -88,8 +88,24 @@ function formatBytes(bytes: number): string {
   return `${(bytes / MIB).toFixed(1)} MB`;
 }
 
+/**
+ * Fingerprints already computed, per spec object: a run's tools (and their specs) are loaded once and used for every
+ * call it makes, and hashing the spec on every call was a visible share of a busy worker's CPU. Specs are not mutated
+ * after they are built (an edit loads a new one).
+ */
+const fingerprints = new WeakMap<ServerConnectionSpec, string>();
+
 /** The parts of a spec that identify a connection: when any of them changes, the old connection is replaced. */
 function fingerprintOf(spec: ServerConnectionSpec): string {
+  let fingerprint = fingerprints.get(spec);
+  if (fingerprint === undefined) {
+    fingerprint = computeFingerprint(spec);
+    fingerprints.set(spec, fingerprint);
+  }
+  return fingerprint;
+}
+
+function computeFingerprint(spec: ServerConnectionSpec): string {
   return hashCanonical({
     transport: spec.transport,
     command: spec.command ?? null,

@@ -132,15 +132,26 @@ describeOnEachDatabase("trace writes of many runs in one statement", (getDb, kin
     expect(await db.auditEvent.count({ where: { orgId: orgA.orgId } })).toBe(before + 11);
     expect(await verifyAuditChain(db, orgA.orgId)).toMatchObject({ ok: true });
 
-    // Without a failure, the same twelve at once are three statements.
-    const next = await Promise.all(Array.from({ length: 12 }, () => runningRun(orgA)));
+    // Without a failure, the same twelve at once are three statements. They are made in descending run id order; a
+    // batch goes in ascending order (runs' rows are locked in id order), and each writer still gets its own result.
+    const next = (await Promise.all(Array.from({ length: 12 }, () => runningRun(orgA)))).sort((a, b) => (a.runId < b.runId ? 1 : -1));
     const counted = vi.spyOn(sql, "query");
     try {
-      await Promise.all(next.map((writer, index) => writeTrace(db, writer, { append: { seq: 1, events: [decision(`n${index}`)], audit: auditOf(writer, { part: `n${index}` }) } })));
+      const written = await Promise.all(
+        next.map((writer, index) => writeTrace(db, writer, { append: { seq: 1, events: [decision(`n${index}`)], audit: auditOf(writer, { part: `n${index}` }) } })),
+      );
       expect(writesPerStatement(counted.mock.calls)).toEqual(kind === "pglite" ? Array(12).fill(1) : [1, 1, 10]);
+      expect(written.map((result) => result.appended.map((event) => event.name))).toEqual(next.map((_, index) => [`n${index}`]));
+      const batch = counted.mock.calls.find(([text]) => String(text).includes("parts AS ("));
+      if (kind === "postgresql") {
+        const runIds = (JSON.parse(String((batch![1] as unknown[])[1])) as { run_id: string }[]).map((part) => part.run_id);
+        expect(runIds).toEqual([...runIds].sort());
+      }
     } finally {
       counted.mockRestore();
     }
+    const stored = await db.runEvent.findMany({ where: { runId: { in: next.map((w) => w.runId) } }, select: { runId: true, name: true } });
+    expect(new Map(stored.map((event) => [event.runId, event.name]))).toEqual(new Map(next.map((writer, index) => [writer.runId, `n${index}`])));
     expect(await verifyAuditChain(db, orgA.orgId)).toMatchObject({ ok: true });
   });
 });

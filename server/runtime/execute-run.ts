@@ -488,6 +488,13 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     applyCompletion(event, completion);
     completionWritten(event, completion);
   };
+  /** A model call that was asked (or about to be) but gave no answer: marked interrupted, never billed. */
+  const interruptModelCall = (event: TraceEvent, error: string, spendReservationId?: string | null) =>
+    complete(event, {
+      status: "ERROR",
+      payload: { ...asObject<Record<string, unknown>>(event.payload), error, interrupted: true },
+      ...(spendReservationId ? { spendReservationId } : {}),
+    });
   const finish = async (outcome: RunOutcome) => {
     // Rare: a run that ends before anything else was written (a limit reached at once).
     if (unwrittenMarker) await writeWhatWaits();
@@ -683,15 +690,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
     const { intent, reservation } = admitted;
     if (cancelSeenByLastWrite) {
       // Cancelled while the last tool ran (this write was the first to see it): the model is not asked.
-      await complete(intent, {
-        status: "ERROR",
-        payload: {
-          ...asObject<Record<string, unknown>>(intent.payload),
-          error: "Cancelled before the model was asked.",
-          interrupted: true,
-        },
-        spendReservationId: reservation,
-      });
+      await interruptModelCall(intent, "Cancelled before the model was asked.", reservation);
       await finish({ status: "CANCELLED", error: "Cancelled by a person." });
       return true;
     }
@@ -740,11 +739,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
       if (answered) throw error;
       if (signal.aborted) {
         if (signal.reason === "cancel") {
-          await complete(intent, {
-            status: "ERROR",
-            payload: { error: "Cancelled while the model was answering.", interrupted: true },
-            spendReservationId: reservation,
-          });
+          await interruptModelCall(intent, "Cancelled while the model was answering.", reservation);
           await finish({ status: "CANCELLED", error: "Cancelled by a person." });
         }
         return true;
@@ -1723,14 +1718,7 @@ export async function executeRun(deps: KernelDeps, claim: RunClaim, signal: Abor
    */
   async function recover(event: TraceEvent): Promise<"continue" | "halt"> {
     if (event.type === "MODEL_CALL") {
-      await complete(event, {
-        status: "ERROR",
-        payload: {
-          ...asObject<Record<string, unknown>>(event.payload),
-          error: "The worker stopped before the model answered; asked again.",
-          interrupted: true,
-        },
-      });
+      await interruptModelCall(event, "The worker stopped before the model answered; asked again.");
       return "continue";
     }
     if (event.type === "TOOL_CALL") {

@@ -252,7 +252,8 @@ export interface PendingTraceWrite {
  * writes use (traceWriteSql), so PostgreSQL plans it once per connection however many writes it carries; a write
  * sent alone uses the statement built for one (singleTraceSql). Each part is guarded by its own run's lease (and
  * gate, and spend limits), so a part whose lease is gone, whose gate changed or that a spend limit holds back is
- * refused alone and the others are written; audit entries are chained per org in part order. Returns, for each
+ * refused alone and the others are written; audit entries are chained per org in part order. Runs' rows are locked
+ * in part order: give several writes in run id order, as the batcher does (writeInRunOrder). Returns, for each
  * write, what it wrote or the error it was refused with (LeaseLost, GateChanged); a statement that fails as a whole
  * throws.
  */

@@ -185,13 +185,18 @@ async function main(): Promise<number> {
     const share = Math.max(1, Math.floor(config.runs / (faultsPlanned + 2)));
     const queueRuns = async () => {
       let starved = 0;
+      let lastStarvedRelease = 0;
       while (queued.length < config.runs) {
         const faultsOver = faultsDone() >= faultsPlanned || Date.now() >= chaosDeadline;
         // Starved, runs come one at a time: enough to keep a fault's target in flight without using up the reserve.
         const allowed = faultsOver ? config.runs : Math.min(config.runs, share * (faultsDone() + 2) + starved);
         if (allowed <= queued.length) {
-          // Nothing in flight: the next fault would wait for ever, so release the next share now.
-          if ((await openRuns()) === 0) starved += 1;
+          // Nothing in flight: the next fault would wait for ever, so release one more run — at most one a second, so
+          // the reserve lasts while a fault waits for its target (an MCP server must have been up a few seconds).
+          if (Date.now() - lastStarvedRelease >= 1_000 && (await openRuns()) === 0) {
+            starved += 1;
+            lastStarvedRelease = Date.now();
+          }
           await sleep(100);
           continue;
         }

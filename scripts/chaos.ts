@@ -179,30 +179,26 @@ async function main(): Promise<number> {
 
     // Runs arrive as the faults progress — one share per fault, two shares ahead — so however fast or slow this
     // machine (and the kernel) is, every fault finds runs in flight and runs keep arriving until the last fault: a
-    // share is left for it (F + 2 shares for F faults); when nothing is in flight, one more run is released at a time.
+    // share is left for it (F + 2 shares for F faults). When nothing is in flight while a fault still waits, one more
+    // run is released, beyond the count asked for if need be: a fault waiting for a target must never run out of
+    // runs (CI once queued its last run while every MCP server was too young to kill, then waited 10 minutes).
     const faultsPlanned = config.kills + config.drops + config.mcpKills;
     const faultsDone = () => tally.kills + tally.drops + tally.mcpKills;
+    const faultsOver = () => faultsDone() >= faultsPlanned || Date.now() >= chaosDeadline;
     const share = Math.max(1, Math.floor(config.runs / (faultsPlanned + 2)));
     const queueRuns = async () => {
       let starved = 0;
-      let lastStarvedRelease = 0;
-      while (queued.length < config.runs) {
-        const faultsOver = faultsDone() >= faultsPlanned || Date.now() >= chaosDeadline;
-        // Starved, runs come one at a time: enough to keep a fault's target in flight without using up the reserve.
-        const allowed = faultsOver ? config.runs : Math.min(config.runs, share * (faultsDone() + 2) + starved);
+      while (!(faultsOver() && queued.length >= config.runs)) {
+        const allowed = faultsOver() ? config.runs : Math.min(config.runs, share * (faultsDone() + 2)) + starved;
         if (allowed <= queued.length) {
-          // Nothing in flight: the next fault would wait for ever, so release one more run — at most one a second, so
-          // the reserve lasts while a fault waits for its target (an MCP server must have been up a few seconds).
-          if (Date.now() - lastStarvedRelease >= 1_000 && (await openRuns()) === 0) {
-            starved += 1;
-            lastStarvedRelease = Date.now();
-          }
-          await sleep(100);
+          if ((await openRuns()) === 0) starved += 1;
+          else await sleep(100);
           continue;
         }
         for (let i = queued.length; i < allowed; i++) {
           const run = await createRun(db, seeded.org.principals.OWNER, { agent: seeded.slugs[i % AGENTS]!, input: `chaos run ${i + 1}` });
           queued.push(run.id);
+          if (i === config.runs) log(`all ${config.runs} runs asked for are queued and a fault still waits for a target: queuing more, one at a time`);
         }
       }
       log(`all ${queued.length} runs queued`);
